@@ -1,0 +1,237 @@
+"""Reports at scale: the dashboard and CSV exports over a big store history, and the till beside them.
+
+Prints, in one run on one database:
+  1. the baseline: a plain ``SELECT COUNT(*) FROM redemptions``;
+  1b. the report rollup (services/reports_rollup.py): its build from scratch (once per database), the
+     dashboard's queries on raw rows alone (``--raw-runs``, what every dashboard cost before the
+     rollup), and a catch-up after a burst of redemptions through the till's own write path;
+  2. the time of each dashboard part (warm, median of runs) and of the whole dashboard — the report
+     queries alone and the full HTML page with its charts — with the ratio to the baseline
+     (targets: whole dashboard <= 300 ms and <= 10x the baseline);
+  3. CSV exports: every table for the default 30 days, and the biggest one (top referrers over the
+     whole history);
+  4. quote latency over HTTP on loopback against ``pos-referral serve`` (waitress): p50/p99 idle, then
+     while CSV exports of the whole history run back to back (target: p99 within 1.5x of idle).
+
+    python bench/reports.py [--data-dir DIR] [--customers 200000] [--referrals 1000000] [--seconds 8]
+
+The history is generated with ``pos-referral demo`` unless DIR already holds enough referrals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa
+
+from bench.till_latency import run_load, summary
+from pos_referral import create_app
+from pos_referral.bootstrap import build_store
+from pos_referral.config import load_settings
+from pos_referral.services import reports, reports_rollup
+from pos_referral.services.reports_range import parse_range
+from tests.server_support import Server, cli, make_config
+
+PASSWORD = "bench password 1"
+
+
+def median_ms(fn: object, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def ensure_history(config: Path, data_dir: Path, customers: int, referrals: int) -> None:
+    settings = load_settings(config, data_dir=data_dir, environ={})
+    store = build_store(settings)
+    with store.db.read_engine.connect() as conn:
+        have = conn.execute(sa.text("SELECT COUNT(*) FROM redemptions")).scalar() or 0
+    store.close()
+    if have >= referrals:
+        print(f"history: {have:,} referrals already in {data_dir}")
+        return
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "pos_referral", "--config", str(config), "--data-dir", str(data_dir),
+                    "demo", "--customers", str(customers), "--referrals", str(referrals - have)], check=True)
+    print(f"history: generated {referrals - have:,} referrals and {customers:,} customers "
+          f"in {time.perf_counter() - t0:.0f} s")
+
+
+def refund_burst(store: object, n: int) -> int:
+    """Refund ``n`` of the latest referred sales through the refund service (ledger entry, reward voided)."""
+    from pos_referral.services.rewards import refund_sale
+
+    ctx = store.ctx  # type: ignore[attr-defined]
+    with ctx.db.read_engine.connect() as conn:
+        sales = list(conn.execute(sa.text(
+            "SELECT sale_id FROM redemptions WHERE refunded_minor = 0 ORDER BY created_at DESC LIMIT :n"), {"n": n})
+            .scalars())
+    for sale in sales:
+        refund_sale(ctx, sale, None)
+    return len(sales)
+
+
+def in_process(config: Path, data_dir: Path, runs: int, raw_runs: int = 1) -> float:
+    """Report timings in this process; returns the baseline (ms)."""
+    store = build_store(load_settings(config, data_dir=data_dir, environ={}))
+    ctx = store.ctx
+    with store.db.read_engine.connect() as conn:
+        count = lambda: conn.execute(sa.text("SELECT COUNT(*) FROM redemptions")).scalar()  # noqa: E731
+        count()
+        baseline = median_ms(count, runs)
+    rng = parse_range(None, None, ctx.tz, ctx.clock())
+    t0 = time.perf_counter()
+    runs_done = reports_rollup.catch_up(store.db, ctx.tz, ctx.clock())
+    built = time.perf_counter() - t0
+    print(f"\nrollup catch-up before the first report: {built:.1f} s ({runs_done} runs of quarter hours; "
+          "0 when the database already had it)")
+    if raw_runs:
+        raw = median_ms(lambda: reports.build_report(ctx, rng, raw=True), raw_runs)
+        print(f"dashboard queries on raw rows only (no rollup): {raw:8.1f} ms  {raw / baseline:6.1f}x baseline")
+    burst = refund_burst(store, 50)
+    t0 = time.perf_counter()
+    runs_done = reports_rollup.catch_up(store.db, ctx.tz, ctx.clock())
+    print(f"catch-up after {burst} refunds of recent referred sales: {(time.perf_counter() - t0) * 1000:.0f} ms, "
+          f"{runs_done} runs recomputed (the till's write path is unchanged: no triggers, no extra statements)")
+    app = create_app(store=store)
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s.update(staff_id=1, staff_name="bench", role="manager", manager_since=time.time())
+    wide = parse_range((rng.last - timedelta(days=3 * 366 - 1)).isoformat(), None, ctx.tz, ctx.clock())
+    print(f"\nbaseline  SELECT COUNT(*) FROM redemptions: {baseline:8.1f} ms")
+    for label, r in (("default 30 days", rng), ("widest range (3 years)", wide)):
+        cold = median_ms(lambda r=r: reports.build_report(ctx, r), 1)
+        per_part: dict[str, list[float]] = {}
+        for _ in range(runs):
+            timings: dict[str, float] = {}
+            reports.build_report(ctx, r, timings=timings)
+            for name, seconds in timings.items():
+                per_part.setdefault(name, []).append(seconds * 1000)
+        whole = median_ms(lambda r=r: reports.build_report(ctx, r), runs)
+        query = "" if r is rng else f"?from={r.first.isoformat()}"
+        page = median_ms(lambda q=query: client.get(f"/manager/{q}"), runs)
+        print(f"dashboard, {label}: {r.label()} (median of {runs}, warm; first run cold: {cold:.0f} ms)")
+        for name, values in per_part.items():
+            med = statistics.median(values)
+            print(f"  {name:<16} {med:8.1f} ms  {med / baseline:6.2f}x baseline")
+        verdict = "OK" if whole <= 300 and whole <= 10 * baseline else "MISSED"
+        print(f"  {'all queries':<16} {whole:8.1f} ms  {whole / baseline:6.2f}x baseline"
+              f"   [target <= 300 ms and <= 10x: {verdict}]")
+        print(f"  {'whole page':<16} {page:8.1f} ms  {page / baseline:6.2f}x baseline   (HTML + 2 pygal charts)")
+    for name in reports.TABLES:
+        ms = median_ms(lambda n=name: client.get(f"/manager/export/{n}.csv").get_data(), 1)
+        print(f"  csv {name:<12} {ms:8.1f} ms")
+    first = (rng.last - timedelta(days=3 * 366 - 1)).isoformat()
+    t0 = time.perf_counter()
+    rows = client.get(f"/manager/export/top_referrers.csv?from={first}").get_data().count(b"\n") - 1
+    print(f"  csv top_referrers, whole history: {(time.perf_counter() - t0) * 1000:.0f} ms, {rows:,} rows")
+    store.close()
+    return baseline
+
+
+def manager_opener(base: str) -> urllib.request.OpenerDirector:
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    html = opener.open(base + "/manager/login", timeout=30).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert token
+    data = urllib.parse.urlencode({"name": "bench", "password": PASSWORD, "csrf_token": token.group(1),
+                                   "next": "/manager/staff/"}).encode()  # a cheap page after sign-in
+    opener.open(base + "/manager/login", data=data, timeout=30).read()
+    return opener
+
+
+def over_http(config: Path, data_dir: Path, seconds: float, clients: int) -> None:
+    env_pw = {**os.environ, "POS_REFERRAL_NEW_PASSWORD": PASSWORD}
+    subprocess.run([sys.executable, "-m", "pos_referral", "--config", str(config), "--data-dir", str(data_dir),
+                    "manager", "add", "bench"], check=True, env=env_pw, capture_output=True)
+    server = Server(config, data_dir)
+    server.token = cli(config, data_dir, "till", "add", f"B{int(time.time()) % 100000}").strip().splitlines()[-1]
+    store = build_store(load_settings(config, data_dir=data_dir, environ={}))
+    with store.db.read_engine.connect() as conn:
+        codes = list(conn.execute(sa.text(
+            "SELECT code FROM codes WHERE kind = 'referral' ORDER BY RANDOM() LIMIT 500")).scalars())
+    first = (parse_range(None, None, store.ctx.tz, store.ctx.clock()).last - timedelta(days=3 * 366 - 1)).isoformat()
+    store.close()
+    headers = {"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"}
+
+    def quote(n: int, i: int) -> tuple[str, str, bytes, dict[str, str]]:
+        body = {"code": codes[(n * 7919 + i) % len(codes)], "basket_total": "64.90",
+                "customer": {"phone": f"+4770{n:02d}{i % 100000:05d}"}}
+        return "POST", "/api/v1/checkouts/quote", json.dumps(body).encode(), headers
+
+    server.start(threads=8)
+    try:
+        run_load(server.port, clients, 1.0, quote)  # warm up
+        idle, errors = run_load(server.port, clients, seconds, quote)
+        p50, p99, rps = summary(idle, seconds)
+        print(f"\nquote over HTTP, {clients} clients, {seconds:.0f} s each (waitress, 8 threads)")
+        print(f"  idle                 p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  {rps:7.0f}/s  errors {errors}")
+        opener = manager_opener(server.base)
+        stop = threading.Event()
+        exports: list[tuple[float, int]] = []
+
+        def export_loop() -> None:
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                url = f"{server.base}/manager/export/top_referrers.csv?from={first}"
+                body = opener.open(url, timeout=300).read()
+                exports.append((time.perf_counter() - t0, body.count(b"\n")))
+
+        exporter = threading.Thread(target=export_loop)
+        exporter.start()
+        time.sleep(0.5)
+        busy, errors = run_load(server.port, clients, seconds, quote)
+        stop.set()
+        exporter.join()
+        b50, b99, brps = summary(busy, seconds)
+        verdict = "OK" if b99 <= 1.5 * p99 else "MISSED"
+        print(f"  during CSV exports   p50 {b50:6.2f} ms  p99 {b99:6.2f} ms  {brps:7.0f}/s  errors {errors}")
+        each = statistics.median(e[0] for e in exports)
+        print(f"  p99 ratio busy/idle {b99 / p99:.2f}  [target <= 1.5: {verdict}]; "
+              f"{len(exports)} exports of {exports[0][1] - 1:,} rows, {each:.1f} s each")
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--customers", type=int, default=200_000)
+    parser.add_argument("--referrals", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--raw-runs", type=int, default=1, help="runs of the raw-rows dashboard (0: skip)")
+    parser.add_argument("--no-http", action="store_true", help="skip the quote-latency-during-export part")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = make_config(Path(tmp))
+        data_dir = args.data_dir or Path(tmp) / "data"
+        ensure_history(config, data_dir, args.customers, args.referrals)
+        in_process(config, data_dir, args.runs, args.raw_runs)
+        if not args.no_http:
+            over_http(config, data_dir, args.seconds, args.clients)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m pos_referral`` is the ``pos-referral`` command."""
+
+from pos_referral.cli import main
+
+main()

@@ -1,0 +1,30 @@
+"""The chain's code keys and identity pepper, kept in central's database (one row, created once).
+
+Every central worker reads the same row (the first to start creates it with ``ON CONFLICT DO
+NOTHING``), and stores receive it through the changes feed, so codes minted at any store parse at
+every store and a phone number hashes the same everywhere. Never logged.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from pos_referral.db.base import table
+from pos_referral.db.engine import Database
+from pos_referral.db.models_central import ChainSecrets
+from pos_referral.keystore import StoreSecrets
+from pos_referral.sync.offline import insert_ignore
+
+
+def load_or_create(db: Database) -> tuple[StoreSecrets, int]:
+    """(secrets, version); generates the chain's secrets on first use."""
+    with db.write_engine.connect() as conn:
+        insert_ignore(conn, table(ChainSecrets), dict(id=1, version=1, data=StoreSecrets.generate().to_dict()))
+        row = conn.execute(sa.select(ChainSecrets.data, ChainSecrets.version).where(ChainSecrets.id == 1)).one()
+        conn.commit()
+    return StoreSecrets.from_dict(dict(row[0])), int(row[1])
+
+
+def public_keys(value: StoreSecrets) -> dict[str, object]:
+    """What a store needs: keyring and pepper (its own session key stays its own)."""
+    return {"keyring": value.keyring.to_dict(), "pepper": value.pepper.hex()}

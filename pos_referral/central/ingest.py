@@ -1,0 +1,163 @@
+"""Central ingest: a store's batch, stored once per event id and applied once, in the store's order.
+
+The batch is validated (``payloads.py``) and its event rows converted for COPY before the lock;
+then one transaction: take the chain lock, read the store's cursor (the last store seq applied),
+store the events above it whose id is new (the event id is the primary key, kept forever), apply
+exactly those, move the cursor, commit. A batch that starts past the cursor (an earlier batch was
+lost, or overtaken) applies nothing and the answer's cursor tells the store where to resume; a
+replayed batch applies nothing and acknowledges again. Deadlocks or serialization failures are
+retried. A malformed batch raises ``BatchError`` (a 422) before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+
+from pos_referral.central.apply import BatchApplier
+from pos_referral.central.bulk import any_of, copy_prepared, prepare
+from pos_referral.central.changes import add_changes
+from pos_referral.central.locks import lock_chain_in_transaction
+from pos_referral.central.payloads import payload_problem, timestamp
+from pos_referral.db.base import table
+from pos_referral.db.models_central import CentralEvent, CentralStore
+from pos_referral.services.context import StoreContext
+
+logger = logging.getLogger(__name__)
+RETRIES = 5
+MAX_SEQ = 2**63 - 1  # BIGINT
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class BatchError(ValueError):
+    """The batch is malformed (a client bug, answered 422): nothing was stored."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    cursor: int
+    applied: int
+    duplicates: int
+    conflicts: int
+
+
+def _validate(events: list[dict[str, Any]], after: int) -> list[dict[str, Any]]:
+    """Refuse a malformed batch as a whole, before the chain lock and before anything is written."""
+    previous = after
+    ids: set[str] = set()
+    for i, e in enumerate(events):
+        if not isinstance(e, dict) or not {"event_id", "seq", "type", "payload", "created_at"} <= e.keys():
+            raise BatchError(f"events[{i}]: each event needs event_id, seq, type, payload, created_at")
+        seq = e["seq"]
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq <= previous or seq > MAX_SEQ:
+            raise BatchError(f"events[{i}]: events must be in increasing seq order, after 'after'")
+        event_id = e["event_id"]
+        if not isinstance(e["payload"], dict) or not isinstance(event_id, str) or not 0 < len(event_id) <= 32 \
+                or "\x00" in event_id:
+            raise BatchError(f"events[{i}]: event_id must be a string (1-32) and payload an object")
+        if event_id in ids:
+            raise BatchError(f"events[{i}]: event_id {event_id} appears twice in the batch")
+        ids.add(event_id)
+        problem = timestamp(e["created_at"])
+        if problem:
+            raise BatchError(f"events[{i}].created_at: {problem}")
+        problem = payload_problem(e["type"], e["payload"])
+        if problem:
+            raise BatchError(f"events[{i}] ({e['event_id']}): {problem}")
+        previous = seq
+    return events
+
+
+def _no_constants(name: str) -> Any:
+    raise BatchError(f"{name} is not JSON")
+
+
+def decode_batch(raw: bytes) -> Any:
+    """The request body as JSON that PostgreSQL can store: no NaN/Infinity, no lone surrogates."""
+    try:
+        body = json.loads(raw, parse_constant=_no_constants)
+    except ValueError as exc:  # includes bad UTF-8
+        raise BatchError(f"the body is not JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(raw):  # rare (emoji sent as escapes): check they come in pairs
+        try:
+            json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise BatchError("text must be valid Unicode (a lone surrogate escape)") from None
+    return body
+
+
+def ingest(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, Any]]) -> IngestResult:
+    _validate(events, after)
+    now = ctx.clock()
+    staged = _EventRows(ctx.db.write_engine.dialect.name == "postgresql", store_no, events, now)
+    for attempt in range(RETRIES):
+        try:
+            return _ingest_once(ctx, store_no, after, events, staged, now)
+        except sa_exc.OperationalError as exc:  # deadlock / serialization failure: the whole batch again
+            if attempt == RETRIES - 1 or getattr(exc.orig, "sqlstate", "") not in ("40001", "40P01"):
+                raise
+            logger.warning("ingest of store %s retried after %s", store_no, exc.orig)
+            time.sleep(0.01 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, Any]],
+                 staged: _EventRows, now: datetime) -> IngestResult:
+    with ctx.db.write_engine.connect() as conn:
+        lock_chain_in_transaction(conn)
+        stores = table(CentralStore)
+        cursor = conn.execute(sa.select(stores.c.cursor).where(stores.c.store_no == store_no)).scalar_one()
+        first = next((i for i, e in enumerate(events) if e["seq"] > cursor), len(events))
+        fresh = events[first:]  # seqs increase: what is new is a suffix
+        if after > cursor or not fresh:  # a gap (resend from our cursor) or nothing new (a replay)
+            conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(last_seen=now))
+            conn.commit()
+            return IngestResult(cursor, 0, len(events) - len(fresh), 0)
+        inserted = staged.insert(conn, first)
+        new = [e for e in fresh if e["event_id"] in inserted]
+        applier = BatchApplier(conn, ctx, store_no, now)
+        applier.prefetch(new)
+        for e in new:
+            applier.apply(e)
+        applier.flush()
+        add_changes(conn, applier.changes, now)
+        last = fresh[-1]
+        conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(
+            cursor=last["seq"], last_seen=now, last_event_at=datetime.fromisoformat(last["created_at"])))
+        conn.commit()
+    return IngestResult(last["seq"], len(new), len(events) - len(new), applier.conflicts)
+
+
+class _EventRows:
+    """A batch's ``central_events`` rows, converted for COPY before the chain lock is taken."""
+
+    def __init__(self, copy: bool, store_no: int, events: list[dict[str, Any]], now: datetime) -> None:
+        self.table = table(CentralEvent)
+        self.ids = [e["event_id"] for e in events]
+        self.rows = [dict(event_id=e["event_id"], store_no=store_no, store_seq=e["seq"], type=e["type"],
+                          payload=e["payload"], created_at=datetime.fromisoformat(e["created_at"]), received_at=now)
+                     for e in events]
+        self.columns, self.values = prepare(self.table, self.rows) if copy else ([], [])
+
+    def insert(self, conn: sa.Connection, first: int) -> set[str]:
+        """Store events ``first:`` whose id central does not hold yet; returns their ids.
+
+        Every writer of ``central_events`` holds the chain lock, so the ids this one query finds
+        are exactly the ones already stored (above the cursor: only an id another store also
+        sent), and the rest go in with a plain COPY instead of a temporary table and ON CONFLICT."""
+        t, ids = self.table, set(self.ids[first:])
+        held = set(conn.execute(sa.select(t.c.event_id).where(any_of(conn, t.c.event_id, ids))).scalars())
+        keep = [i for i in range(first, len(self.ids)) if self.ids[i] not in held]
+        if self.values:
+            copy_prepared(conn, t, self.columns, [self.values[i] for i in keep])
+        elif keep:
+            conn.execute(sa.insert(t), [self.rows[i] for i in keep])
+        return ids - held

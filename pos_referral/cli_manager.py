@@ -1,0 +1,128 @@
+"""Manager commands: ``manager add``, ``audit verify``, ``report`` and ``demo`` (registered in cli.py).
+
+``staff add NAME --role cashier`` (prompting for the PIN) lives in cli.py already.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:  # cli.py imports this module at its end; at run time ``obj`` is cli.Obj
+    from pos_referral.cli import Obj
+
+
+@click.group()
+def manager() -> None:
+    """Manager accounts for the manager pages (/manager)."""
+
+
+@manager.command("add")
+@click.argument("name")
+@click.password_option("--password", prompt="Password (10+ characters)", envvar="POS_REFERRAL_NEW_PASSWORD",
+                       help="Asked for twice, hidden, when not given.")
+@click.option("--pin", default=None, help="Also set a PIN for approving overrides at the till (4-8 digits).")
+@click.pass_obj
+def manager_add(obj: Obj, name: str, password: str, pin: str | None) -> None:
+    """Add a manager (or change a manager's password); they sign in at /manager/login."""
+    from pos_referral.services.staff import StaffError, add_staff
+
+    store = obj.store()
+    try:
+        add_staff(store.ctx, name, "manager", password=password, pin=pin, actor="cli")
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"manager {name} saved.")
+
+
+@click.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.pass_obj
+def audit_verify(obj: Obj) -> None:
+    """Check every entry's hash; exit 1 naming the first entry that was changed, removed or inserted."""
+    from pos_referral.services.audit import verify_chain
+    from pos_referral.services.unit_of_work import UnitOfWork
+
+    store = obj.store()
+    try:
+        with UnitOfWork(store.db, write=False) as uow:
+            ok, bad_id, checked = verify_chain(uow.session)
+    finally:
+        store.close()
+    if ok:
+        click.echo(f"audit log intact: {checked} entries")
+        return
+    click.echo(f"audit log TAMPERED: entry {bad_id} does not match the chain ({checked} entries checked)", err=True)
+    sys.exit(1)
+
+
+@click.command()
+@click.option("--from", "first", default=None, help="First local day, YYYY-MM-DD (default: 30 days ago).")
+@click.option("--to", "last", default=None, help="Last local day, YYYY-MM-DD (default: today).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True)
+@click.option("--table", default=None, help="Only this table (CSV: default all, one after another).")
+@click.pass_obj
+def report(obj: Obj, first: str | None, last: str | None, fmt: str, table: str | None) -> None:
+    """The manager report for a date range, as on the dashboard."""
+    from pos_referral.services import reports
+    from pos_referral.services.reports_range import RangeError, parse_range
+
+    if table is not None and table not in reports.TABLES:
+        raise click.BadParameter(f"one of {', '.join(reports.TABLES)}", param_hint="--table")
+    store = obj.store()
+    try:
+        try:
+            rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
+        except RangeError as exc:
+            raise click.BadParameter(str(exc)) from None
+        rep = reports.build_report(store.ctx, rng, parts=[table] if table else None, limit=None)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps(reports.to_json(rep), indent=2, ensure_ascii=False))
+        return
+    names = [table] if table else list(reports.TABLES)
+    for i, name in enumerate(names):
+        if len(names) > 1:
+            click.echo(("\n" if i else "") + f"# {name}")
+        for chunk in reports.to_csv(rep, name):
+            click.echo(chunk, nl=False)
+
+
+@click.command()
+@click.option("--customers", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--referrals", type=click.IntRange(min=0), default=1000, show_default=True)
+@click.option("--days", type=click.IntRange(min=1, max=3 * 365), default=365, show_default=True,
+              help="How far back the history goes.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.pass_obj
+def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int) -> None:
+    """Fill the database with a realistic store history (for trying the reports; not for a live shop)."""
+    import time
+
+    from pos_referral.services import reports_rollup
+    from pos_referral.services.demo import DemoPlan, generate
+
+    store = obj.store()
+    try:
+        with click.progressbar(length=customers + referrals, label="Generating history") as bar:
+            counts: dict[str, Any] = generate(store.ctx, DemoPlan(customers, referrals, days, seed),
+                                              progress=bar.update)
+        click.echo(", ".join(f"{n} {name}" for name, n in counts.items()))
+        click.echo("Bringing the report rollups up to date (so the first dashboard does not have to)...")
+        started = time.perf_counter()
+        reports_rollup.catch_up(store.db, store.ctx.tz, store.ctx.clock())
+        click.echo(f"Report rollups up to date in {time.perf_counter() - started:.0f} s")
+    finally:
+        store.close()
+
+

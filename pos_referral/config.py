@@ -1,0 +1,245 @@
+"""Configuration: TOML files plus ``POS_REFERRAL_*`` environment, read once, validated, frozen.
+
+A config error stops start-up with one line naming the file, the key and what was expected,
+because the person reading it is a shop owner at a POS machine, not a Python developer.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pos_referral.domain.rules import Program, ProgramError, load_program
+from pos_referral.resources import config_dir
+
+ENV_PREFIX = "POS_REFERRAL_"
+
+
+class ConfigError(Exception):
+    """Raised with a one-line, human message naming the file and key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreSection(_Section):
+    number: int = Field(1, ge=0, le=1023)
+    name: str = "Our shop"
+    timezone: str = "UTC"
+    language: Literal["en", "id", "nb", "th", "it", "pl"] = "en"
+    currency: str = Field("EUR", min_length=3, max_length=3)
+    public_base_url: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected e.g. 'Europe/Oslo')") from None
+        return value
+
+
+class ServerSection(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    threads: int = Field(8, ge=1, le=64)
+    data_dir: str = "data"
+    secure_cookies: bool = False
+
+
+class PrinterSection(_Section):
+    type: Literal["preview", "file", "network", "serial", "usb", "none"] = "preview"
+    profile: str = "TM-T88V"
+    paper_mm: Literal[58, 80] = 80
+    language: Literal["", "en", "id", "nb", "th", "it", "pl"] = ""
+    folder: str = "receipts"
+    path: str = ""
+    host: str = ""
+    port: int = Field(9100, ge=1, le=65535)
+    timeout: float = Field(3.0, gt=0, le=30)
+    serial_url: str = ""
+    baudrate: int = 9600
+    usb_vendor: int = 0
+    usb_product: int = 0
+
+
+class ScannerSection(_Section):
+    serial_url: str = ""
+    baudrate: int = 9600
+    till: str = ""  # the till whose page receives serial scans; empty = every open till page
+
+
+class KioskSection(_Section):
+    enabled: bool = True
+    joins_per_minute: int = Field(3, ge=1)  # per client address
+
+
+class CentralSection(_Section):
+    url: str = ""
+    token: str = ""
+    sync_interval_seconds: float = Field(10.0, gt=0)
+    voucher_offline_allowance: int = Field(0, ge=0)
+
+
+class SecuritySection(_Section):
+    failed_lookups_per_minute: int = Field(20, ge=1)
+    pin_attempts_before_lockout: int = Field(5, ge=1)
+    lockout_seconds: int = Field(300, ge=1)
+
+
+class RewardsSection(_Section):
+    release_interval_seconds: float = Field(60.0, gt=0)
+
+
+class MailSection(_Section):
+    """SMTP for invitations and status mails; off until configured. The password is never in the file:
+    ``password_env`` names the environment variable that holds it."""
+
+    enabled: bool = False
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    user: str = ""
+    password_env: str = "POS_REFERRAL_SMTP_PASSWORD"
+    sender: str = ""
+    reminder_days: int = Field(14, ge=0)  # remind about an unused reward voucher after N days (0 = never)
+
+    @model_validator(mode="after")
+    def _complete(self) -> MailSection:
+        if self.enabled and not (self.host and "@" in self.sender):
+            raise ValueError("enabled mail needs host and sender (e.g. shop@example.com)")
+        return self
+
+
+class StoreConfig(_Section):
+    store: StoreSection = StoreSection()
+    server: ServerSection = ServerSection()
+    printer: PrinterSection = PrinterSection()
+    scanner: ScannerSection = ScannerSection()
+    kiosk: KioskSection = KioskSection()
+    central: CentralSection = CentralSection()
+    security: SecuritySection = SecuritySection()
+    rewards: RewardsSection = RewardsSection()
+    mail: MailSection = MailSection()
+
+
+class Settings(BaseModel):
+    """Everything the composition root needs, frozen after loading."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    config: StoreConfig
+    programs: tuple[Program, ...]
+    data_dir: Path
+    config_dir: Path
+
+    @property
+    def default_program(self) -> Program:
+        for program in self.programs:
+            if program.default:
+                return program
+        return self.programs[0]
+
+    def program(self, program_id: str) -> Program | None:
+        return next((p for p in self.programs if p.id == program_id), None)
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"{key}: {msg}"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _coerce_env(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in {"true", "false"}:
+        return lowered == "true"
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """``POS_REFERRAL_PRINTER__TYPE=network`` sets ``[printer] type``."""
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        merged.setdefault(section, {})[key] = _coerce_env(value)
+    return merged
+
+
+def load_settings(
+    config_path: Path | None = None,
+    *,
+    data_dir: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Read ``store.toml`` and every ``programs/*.toml`` beside it; raise ConfigError on any problem."""
+    environ = os.environ if environ is None else environ
+    if config_path is None and environ.get(ENV_PREFIX + "CONFIG"):
+        config_path = Path(environ[ENV_PREFIX + "CONFIG"])
+    if config_path is None:
+        config_path = config_dir() / "store.toml"
+    config_path = Path(config_path)
+    if config_path.is_dir():
+        config_path = config_path / "store.toml"
+    raw = _apply_env(_read_toml(config_path), environ)
+    for section, values in (overrides or {}).items():
+        raw.setdefault(section, {}).update(values)
+    try:
+        store_config = StoreConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(f"{config_path}: {_describe(exc)}") from None
+
+    programs_dir = config_path.parent / "programs"
+    files = sorted(programs_dir.glob("*.toml"))
+    if not files:
+        raise ConfigError(f"{programs_dir}: no program found (expected at least one programs/*.toml)")
+    programs: list[Program] = []
+    for path in files:
+        try:
+            programs.append(load_program(_read_toml(path)))
+        except ProgramError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    ids = [p.id for p in programs]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{programs_dir}: two programs share one id ({sorted(ids)})")
+    if sum(p.default for p in programs) > 1:
+        raise ConfigError(f"{programs_dir}: more than one program says default = true")
+
+    env_data = environ.get(ENV_PREFIX + "DATA_DIR")
+    chosen = data_dir or (Path(env_data) if env_data else Path(store_config.server.data_dir))
+    return Settings(
+        config=store_config,
+        programs=tuple(programs),
+        data_dir=chosen.resolve(),
+        config_dir=config_path.parent.resolve(),
+    )

@@ -1,0 +1,242 @@
+"""Engines for the store (SQLite, WAL, synchronous=FULL) and central (PostgreSQL via psycopg 3).
+
+SQLite's Python driver opens transactions lazily and as DEFERRED, so two writers can both read
+and then fail to upgrade ("database is locked"). We take transaction control ourselves: the
+write engine begins every transaction with ``BEGIN IMMEDIATE`` (writers queue on the busy
+timeout instead of failing), the read engine with a plain ``BEGIN`` (WAL readers never block).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from sqlalchemy import event
+
+from pos_referral.db.perf_raw import RawReaders
+
+BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'pos-referral.db').as_posix()}"
+
+
+def configure_sqlite(dbapi_conn: Any) -> None:
+    """The store's connection settings: WAL, durable commits, busy timeout, foreign keys."""
+    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> sa.Engine:
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=False,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        configure_sqlite(dbapi_conn)
+
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # on the driver itself: SQLAlchemy's execution context for one fixed statement cost ~40 us
+        # on every write transaction (each redemption batch begins one)
+        conn.connection.dbapi_connection.execute(begin)  # type: ignore[union-attr]
+
+    return engine
+
+
+def close_rolled_back(conn: sa.Connection) -> None:
+    """Close ``conn`` with its transaction surely ended.
+
+    When COMMIT itself fails (a deferred constraint, I/O error) SQLite keeps the transaction open
+    and SQLAlchemy's close does not roll it back: the pooled connection would go on holding the
+    write lock and refuse every later ``BEGIN``. Roll back on the driver, or drop the connection."""
+    try:
+        driver = conn.connection.driver_connection
+        if getattr(driver, "in_transaction", False):
+            driver.rollback()  # type: ignore[union-attr]
+    except Exception:
+        conn.invalidate()
+    finally:
+        conn.close()
+
+
+class GroupCommitFailed(RuntimeError):
+    """The shared COMMIT of a batch failed: nothing of the batch was kept."""
+
+
+@dataclass
+class _Unit(Generic[T]):
+    work: Callable[[sa.Connection], T]
+    done: bool = False
+    result: T | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    """Write units of several threads sharing one transaction and one durable COMMIT (one fsync).
+
+    The first waiting thread leads: it takes the write lock, runs every queued unit inside its own
+    SAVEPOINT (a unit that raises is rolled back alone and its caller gets the exception), then
+    COMMITs once; a batch of one runs in the transaction itself (ROLLBACK if it raises), two
+    statements fewer for a till that is alone. No caller returns before that COMMIT has returned
+    (``synchronous=FULL``: on disk); if it fails, every unit of the batch fails and nothing of the batch was kept. Units
+    arriving meanwhile queue up and form the next batch, so under load the fsync is shared.
+    A unit runs on the leader's thread (it must not touch thread-locals such as Flask's request),
+    and ``run`` must not be called while holding ``Database.write_lock`` (the leader needs it).
+    """
+
+    def __init__(self, engine: sa.Engine, lock: threading.RLock | None, max_batch: int = 64) -> None:
+        self._engine, self._lock, self.max_batch = engine, lock, max_batch
+        self._cond = threading.Condition()
+        self._queue: list[_Unit[Any]] = []
+        self._leading = False
+        self._conn: sa.Connection | None = None
+
+    def run(self, work: Callable[[sa.Connection], T]) -> T:
+        """Run ``work(conn)`` in the next shared transaction; return its result once committed."""
+        unit: _Unit[T] = _Unit(work)
+        with self._cond:
+            self._queue.append(unit)
+        while True:
+            with self._cond:
+                while not unit.done and self._leading:
+                    self._cond.wait()
+                if unit.done:
+                    break
+                self._leading = True
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                self._run_batch(batch)
+            finally:
+                with self._cond:
+                    for done in batch:
+                        done.done = True
+                    self._leading = False
+                    self._cond.notify_all()
+        if unit.error is not None:
+            raise unit.error
+        return unit.result  # type: ignore[return-value]  # set when error is None
+
+    def _run_batch(self, batch: list[_Unit[Any]]) -> None:
+        with self._lock if self._lock is not None else nullcontext():
+            conn, self._conn = self._conn or self._engine.connect(), None
+            try:
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                conn.begin()  # BEGIN IMMEDIATE on SQLite (see _sqlite_engine)
+                if len(batch) == 1:  # alone (one till at a time): the transaction is the unit's savepoint
+                    unit = batch[0]
+                    try:
+                        unit.result = unit.work(conn)
+                    except Exception as exc:
+                        unit.error = exc
+                        conn.rollback()
+                    else:
+                        conn.commit()
+                else:
+                    for unit in batch:
+                        driver.execute("SAVEPOINT unit")
+                        try:
+                            unit.result = unit.work(conn)
+                        except Exception as exc:
+                            unit.error = exc
+                            driver.execute("ROLLBACK TO unit")
+                        driver.execute("RELEASE unit")
+                    conn.commit()
+            except BaseException as exc:
+                try:
+                    conn.invalidate()  # closed by the driver: nothing the batch wrote is kept, no state lingers
+                finally:
+                    conn.close()
+                for unit in batch:
+                    unit.result = None
+                    unit.error = GroupCommitFailed(f"shared commit failed, nothing kept: {exc}")
+                    unit.error.__cause__ = exc
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                self._conn = conn  # kept for the next batch: no pool round trip per commit
+
+    def close(self) -> None:
+        with self._lock if self._lock is not None else nullcontext():
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            close_rolled_back(conn)
+
+
+@dataclass(frozen=True)
+class Database:
+    """A writer and a reader engine over one database, with their session factories."""
+
+    write_engine: sa.Engine
+    read_engine: sa.Engine
+    writer: so.sessionmaker[so.Session]
+    reader: so.sessionmaker[so.Session]
+    # SQLite allows one writer; queueing writers of this process on a lock (first come, first
+    # served) beats SQLite's busy handler, which sleeps in growing steps and makes p99 explode.
+    # Other processes (the CLI) still wait on busy_timeout. PostgreSQL needs no such lock.
+    write_lock: threading.RLock | None = None
+    # redemptions share commits (see GroupCommit); quotes read on per-thread raw connections
+    group_commit: GroupCommit | None = None
+    raw_readers: RawReaders | None = field(default=None, compare=False)
+
+    @property
+    def url(self) -> str:
+        return self.write_engine.url.render_as_string(hide_password=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.write_engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
+        if self.raw_readers is not None:
+            self.raw_readers.close()
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()
+
+
+def open_database(url: str, *, pool_size: int = 8) -> Database:
+    """Build engines for ``url``: SQLite gets the store settings, PostgreSQL gets psycopg 3."""
+    if url.startswith("sqlite"):
+        write = _sqlite_engine(url, immediate=True, pool_size=pool_size)
+        read = _sqlite_engine(url, immediate=False, pool_size=pool_size)
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://") :]
+        write = sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        read = write
+    opts: dict[str, Any] = {"expire_on_commit": False}
+    sqlite = write.dialect.name == "sqlite"
+    lock = threading.RLock() if sqlite else None
+    return Database(
+        write_engine=write,
+        read_engine=read,
+        writer=so.sessionmaker(write, **opts),
+        reader=so.sessionmaker(read, **opts),
+        write_lock=lock,
+        group_commit=GroupCommit(write, lock),
+        raw_readers=RawReaders(read, configure_sqlite, BUSY_TIMEOUT_MS / 1000) if sqlite else None,
+    )

@@ -1,0 +1,91 @@
+"""The store's secrets: code keys, identity pepper, session key — in ``<data_dir>/secrets.json``.
+
+Generated with ``secrets`` on first start (a standalone shop needs nothing else), replaced by
+the chain's keys when central sends them. The file is created 0600 and never logged; keys never
+appear in the repository, receipts or logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pos_referral.domain.codes import Keyring
+from pos_referral.domain.errors import Refusal
+
+FILE_NAME = "secrets.json"
+
+
+@dataclass(frozen=True)
+class StoreSecrets:
+    keyring: Keyring
+    pepper: bytes
+    session_key: bytes
+
+    def __repr__(self) -> str:
+        return "StoreSecrets(<hidden>)"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"keyring": self.keyring.to_dict(), "pepper": self.pepper.hex(), "session_key": self.session_key.hex()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> StoreSecrets:
+        return cls(
+            keyring=Keyring.from_dict(data["keyring"]),  # type: ignore[arg-type]
+            pepper=bytes.fromhex(str(data["pepper"])),
+            session_key=bytes.fromhex(str(data["session_key"])),
+        )
+
+    @classmethod
+    def generate(cls) -> StoreSecrets:
+        return cls(keyring=Keyring.generate(), pepper=secrets.token_bytes(32), session_key=secrets.token_bytes(32))
+
+
+class UnjoinedSecrets(StoreSecrets):
+    """A chain store's secrets before central has sent the chain's keys (the first sync).
+
+    Codes minted or phone numbers hashed under this store's own keys could never join the chain
+    later (central would not recognise them, the same friend would hash differently at two
+    stores), so until the keys arrive anything that needs them is refused as ``store_not_joined``
+    (503): the till says the shop is not connected yet, nothing is written. The session key still
+    works, so staff can sign in. The relay's first sync replaces these (``sync/inbound.py``)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("keyring", "pepper"):
+            raise Refusal("store_not_joined")
+        return super().__getattribute__(name)
+
+    def local(self) -> StoreSecrets:
+        """The store's own secrets file, to compare with the chain's keys on joining."""
+        get = object.__getattribute__
+        return StoreSecrets(keyring=get(self, "keyring"), pepper=get(self, "pepper"),
+                            session_key=get(self, "session_key"))
+
+    def __repr__(self) -> str:
+        return "UnjoinedSecrets(<hidden>)"
+
+
+def save_secrets(data_dir: Path, value: StoreSecrets) -> None:
+    """Write atomically (temp file + fsync + rename) with owner-only permissions."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / FILE_NAME
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(value.to_dict(), fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def load_or_create_secrets(data_dir: Path) -> StoreSecrets:
+    path = data_dir / FILE_NAME
+    if path.exists():
+        return StoreSecrets.from_dict(json.loads(path.read_text()))
+    value = StoreSecrets.generate()
+    save_secrets(data_dir, value)
+    return value

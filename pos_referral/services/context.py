@@ -1,0 +1,36 @@
+"""What every service function needs, built once by bootstrap and passed down explicitly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pos_referral.config import Settings
+from pos_referral.db.base import utcnow
+from pos_referral.db.engine import Database
+from pos_referral.keystore import StoreSecrets
+from pos_referral.services.code_cache import CodeCache
+
+
+@dataclass(frozen=True)
+class StoreContext:
+    settings: Settings
+    db: Database
+    secrets: StoreSecrets
+    clock: Callable[[], datetime] = field(default=utcnow)
+    code_cache: CodeCache = field(default_factory=CodeCache)
+
+    @property
+    def store_no(self) -> int:
+        return self.settings.config.store.number
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.config.store.timezone)
+
+    def landing_url(self, code: str, base_url: str) -> str:
+        base = self.settings.config.store.public_base_url or base_url
+        return f"{base.rstrip('/')}/r/{code}"
+

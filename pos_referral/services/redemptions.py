@@ -1,0 +1,254 @@
+"""Record a redemption exactly once, durably, in one write transaction.
+
+Exactly once comes from three places: the Idempotency-Key record (a retried request gets the
+stored answer), unique constraints (one referral per friend per program, one per sale), and a
+conditional update for single-use vouchers. The transaction begins IMMEDIATE and commits with
+``synchronous=FULL`` before the answer leaves, so an acknowledged redemption survives a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
+import sqlalchemy.orm as so
+
+from pos_referral.db.base import new_id, table
+from pos_referral.db.models import Code, Customer, IdempotencyRecord, LedgerEntry, Redemption, Reward
+from pos_referral.domain.codes import CodeKind, format_display
+from pos_referral.domain.errors import Refusal
+from pos_referral.domain.money import format_money
+from pos_referral.services import links
+from pos_referral.services.checkout import Evaluation, away_voucher, evaluate
+from pos_referral.services.context import StoreContext
+from pos_referral.services.customers import CustomerInput, insert_customer
+from pos_referral.services.print_jobs import queue_footer
+from pos_referral.services.referral_codes import Holder, issue_in_session
+from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.sync.offline import record_placeholder_referrer
+from pos_referral.sync.outbox import add_event
+
+
+class IdempotencyConflict(Exception):
+    """The same Idempotency-Key was sent with a different body."""
+
+
+@dataclass(frozen=True)
+class RedeemRequest:
+    code: str
+    sale_id: str
+    basket_minor: int
+    customer: CustomerInput
+    till_id: str
+    body_hash: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def body_hash(body: object) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+_REPLAY = sa.select(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.body).where(
+    IdempotencyRecord.key == sa.bindparam("key"))
+_SALE_USED = sa.select(Redemption.id).where(Redemption.sale_id == sa.bindparam("sale_id"))
+_IDENTITY_HASH = sa.select(Customer.identity_hash).where(Customer.id == sa.bindparam("id"))
+_INSERT_IDEMPOTENCY = sa.insert(table(IdempotencyRecord))
+_INSERT_REDEMPTION = sa.insert(table(Redemption))
+_INSERT_REWARD = sa.insert(table(Reward))
+_INSERT_LEDGER = sa.insert(table(LedgerEntry))
+_USE_VOUCHER = (
+    sa.update(table(Code))
+    .where(Code.code == sa.bindparam("code_"), Code.redeemed_at.is_(None), Code.revoked_at.is_(None))
+    .values(redeemed_at=sa.bindparam("redeemed_at_"), redeemed_sale_id=sa.bindparam("sale_id_"))
+)
+
+
+def _replay(db: so.Session | sa.Connection, key: str, request_hash: str) -> Answer | None:
+    row = db.execute(_REPLAY, {"key": key}).first()
+    if row is None:
+        return None
+    if row[0] != request_hash:
+        raise IdempotencyConflict(key)
+    return Answer(row[1], json.loads(row[2]), replayed=True)
+
+
+def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url: str) -> Answer:
+    """Apply a referral or voucher code to a sale. Refusals raise ``Refusal`` and write nothing.
+
+    Core statements in one write transaction, a dozen small statements. Concurrent redemptions
+    share that transaction's durable COMMIT (``Database.group_commit``), each in its own savepoint:
+    the answer leaves only after the COMMIT that holds it has returned."""
+    key = f"{req.till_id}:{idempotency_key}"
+
+    def work(conn: sa.Connection) -> Answer:
+        readers = ctx.db.raw_readers
+        if readers is not None:  # SQLite: the same statements, compiled once, on the driver connection
+            conn = cast(sa.Connection, readers.on(conn))  # answers execute() as a Connection does
+        return _redeem_in(conn, ctx, req, key, base_url)
+
+    if ctx.db.group_commit is not None:
+        return ctx.db.group_commit.run(work)
+    with WriteConnection(ctx.db) as uow:
+        answer = work(uow.conn)
+        uow.commit()
+    return answer
+
+
+def _redeem_in(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str, base_url: str) -> Answer:
+    replay = _replay(conn, key, req.body_hash)
+    if replay is not None:
+        return replay
+    now = ctx.clock()
+    ev = evaluate(conn, ctx, req.code, req.basket_minor, req.customer, now)
+    ev.refuse()
+    try:
+        if ev.kind is CodeKind.REFERRAL:
+            body = _record_referral(conn, ctx, req, ev, now, base_url)
+        else:
+            body = _record_voucher_use(conn, ctx, req, ev, now)
+        conn.execute(_INSERT_IDEMPOTENCY, dict(
+            key=key, request_hash=req.body_hash, status_code=201, body=json.dumps(body), created_at=now))
+    except sa_exc.IntegrityError as exc:
+        raise _refusal_from_integrity(exc) from None
+    return Answer(201, body)
+
+
+def _refusal_from_integrity(exc: sa_exc.IntegrityError) -> Refusal:
+    text = str(exc.orig)
+    if "sale" in text:
+        return Refusal("sale_already_used")
+    return Refusal("already_referred")
+
+
+def _record_referral(
+    conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, ev: Evaluation, now: datetime, base_url: str
+) -> dict[str, Any]:
+    assert ev.program is not None and ev.code_row is not None
+    program, code_row = ev.program, ev.code_row
+    if not req.customer.given:
+        raise Refusal("customer_required")
+    if conn.execute(_SALE_USED, {"sale_id": req.sale_id}).first() is not None:
+        raise Refusal("sale_already_used")
+    if ev.friend_id is None:
+        if req.customer.customer_id:
+            raise Refusal("unknown_customer")
+        friend_id, identity_hash = insert_customer(conn, req.customer, ctx.secrets.pepper, store_no=ctx.store_no,
+                                                   now=now)
+        known_new = True
+    else:
+        friend_id, known_new = ev.friend_id, False
+        identity_hash = conn.execute(_IDENTITY_HASH, {"id": friend_id}).scalar()
+    if ev.origin_store is not None:  # a code minted at another store: its referrer, as a placeholder row
+        record_placeholder_referrer(conn, code_row.code, code_row.customer_id, program.id, code_row.variant,
+                                    ev.origin_store, now)
+    holder = Holder(friend_id, identity_hash, req.customer.first_name)
+    own = issue_in_session(conn, ctx, holder, program, channel="receipt", till_id=req.till_id, now=now,
+                           known_new=known_new)
+    redemption_id = new_id()
+    conn.execute(_INSERT_REDEMPTION, dict(
+        id=redemption_id, code=code_row.code, program_id=program.id, variant=code_row.variant,
+        referrer_id=code_row.customer_id, friend_id=friend_id, sale_id=req.sale_id, till_id=req.till_id,
+        store_no=ctx.store_no, basket_minor=req.basket_minor, discount_minor=ev.discount_minor,
+        refunded_minor=0, friend_code=own.code, created_at=now,
+    ))
+    ledger = [dict(at=now, customer_id=friend_id, entry="friend_discount", amount_minor=ev.discount_minor,
+                   points=ev.reward_rule.points if ev.reward_rule else 0, redemption_id=redemption_id,
+                   reward_id=None, sale_id=req.sale_id)]
+    reward_body: dict[str, Any] | None = None
+    reward_id: str | None = None
+    hold_until: datetime | None = None
+    if program.referrer_gets_reward():
+        rule = program.referrer_reward
+        reward_id = new_id()
+        hold_until = now + timedelta(days=program.hold_days)
+        conn.execute(_INSERT_REWARD, dict(
+            id=reward_id, customer_id=code_row.customer_id, program_id=program.id, redemption_id=redemption_id,
+            source="referral", milestone=0, reward_type=rule.type, amount_minor=rule.amount,
+            percent=str(rule.percent), points=rule.points, item=rule.item, status="pending",
+            hold_until=hold_until, created_at=now,
+        ))
+        ledger.append(dict(at=now, customer_id=code_row.customer_id, entry="referrer_reward_pending",
+                           amount_minor=rule.amount, points=rule.points, redemption_id=redemption_id,
+                           reward_id=reward_id, sale_id=req.sale_id))
+        reward_body = {"status": "pending", "hold_until": hold_until.isoformat()}
+    conn.execute(_INSERT_LEDGER, ledger)
+    landing = ctx.landing_url(own.code, base_url)
+    job_id = queue_footer(conn, ctx, first_name=req.customer.first_name, language=req.customer.language,
+                          code=own.code, discount_minor=ev.discount_minor, program=program,
+                          owner_url=links.owner_url(ctx, landing, own.code), redemption_id=redemption_id)
+    add_event(conn, "redemption_recorded", {
+        "redemption_id": redemption_id, "code": code_row.code, "program_id": program.id,
+        "referrer_id": code_row.customer_id, "friend_id": friend_id, "friend_identity_hash": identity_hash,
+        "sale_id": req.sale_id, "till_id": req.till_id, "store_no": ctx.store_no,
+        "basket": format_money(req.basket_minor), "discount": format_money(ev.discount_minor),
+        "friend_code": own.code, "at": now.isoformat(),
+        # what central needs to mirror this sale's ledger and own the referrer's reward
+        "variant": code_row.variant, "reward_id": reward_id, "hold_until": hold_until and hold_until.isoformat(),
+        "friend_points": ev.reward_rule.points if ev.reward_rule else 0,
+    }, now)
+    return {
+        "redemption_id": redemption_id,
+        "kind": "referral",
+        "code": code_row.code,
+        "sale_id": req.sale_id,
+        "program_id": program.id,
+        "discount": format_money(ev.discount_minor),
+        "reward": _reward_view(ev),
+        "friend_code": {"code": own.code, "display_code": format_display(own.code), "landing_url": landing},
+        "customer_id": friend_id,
+        "referrer_reward": reward_body,
+        "print_job_id": job_id,
+        "created_at": now.isoformat(),
+    }
+
+
+def _reward_view(ev: Evaluation) -> dict[str, Any] | None:
+    rule = ev.reward_rule
+    if rule is None:
+        return None
+    return {"type": rule.type, "description": rule.description, "item": rule.item, "points": rule.points}
+
+
+def _record_voucher_use(
+    conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, ev: Evaluation, now: datetime
+) -> dict[str, Any]:
+    """Single use by a conditional update: of two racing tills exactly one changes the row."""
+    assert ev.code_row is not None and ev.voucher_reward is not None
+    result = conn.execute(_USE_VOUCHER, {"code_": ev.code, "redeemed_at_": now, "sale_id_": req.sale_id})
+    if result.rowcount != 1:
+        raise Refusal("already_redeemed")
+    reward = ev.voucher_reward
+    redemption_id = new_id()
+    conn.execute(_INSERT_LEDGER, dict(
+        at=now, customer_id=reward.customer_id, entry="voucher_redeemed", amount_minor=ev.discount_minor,
+        reward_id=reward.reward_id, sale_id=req.sale_id, redemption_id=redemption_id))
+    add_event(conn, "voucher_redeemed", {
+        "code": ev.code, "reward_id": reward.reward_id, "customer_id": reward.customer_id, "sale_id": req.sale_id,
+        "discount": format_money(ev.discount_minor), "store_no": ctx.store_no, "till_id": req.till_id,
+        "at": now.isoformat(), "away": away_voucher(ctx, reward),
+    }, now)
+    return {
+        "redemption_id": redemption_id,
+        "kind": "voucher",
+        "code": ev.code,
+        "sale_id": req.sale_id,
+        "program_id": reward.program_id,
+        "discount": format_money(ev.discount_minor),
+        "reward": {"type": reward.reward_type, "description": "", "item": reward.item, "points": reward.points},
+        "friend_code": None,
+        "customer_id": reward.customer_id,
+        "referrer_reward": None,
+        "print_job_id": None,
+        "created_at": now.isoformat(),
+    }

@@ -1,0 +1,233 @@
+"""The referrer's side: release after the hold (caps, milestones, vouchers), refunds, balances.
+
+A store with no central configured runs these decisions itself; in a chain, central does.
+Status changes are conditional updates (``WHERE status = 'pending'``) so two releasers, or a
+release racing a refund, can never both act on one reward. The ledger is only appended to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from pos_referral.db.models import Code, LedgerEntry, Redemption, Reward
+from pos_referral.domain.codes import CodeKind, format_display
+from pos_referral.domain.errors import Refusal
+from pos_referral.domain.money import format_money
+from pos_referral.domain.rules import Program
+from pos_referral.domain.rules import Reward as RewardRule
+from pos_referral.services.checkout import cap_usage
+from pos_referral.services.context import StoreContext
+from pos_referral.services.referral_codes import mint_code
+from pos_referral.services.unit_of_work import UnitOfWork
+from pos_referral.sync.outbox import add_event
+
+VOUCHER_TYPES = ("percent_off", "amount_off", "free_item")
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    released: int = 0
+    capped: int = 0
+    milestones: int = 0
+
+
+def _set_status(session: so.Session, reward_id: str, old: str, new: str, **values: Any) -> bool:
+    result = session.execute(
+        sa.update(Reward).where(Reward.id == reward_id, Reward.status == old).values(status=new, **values)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _issue_voucher(
+    session: so.Session, ctx: StoreContext, reward: Reward, program: Program, now: datetime
+) -> str | None:
+    if reward.reward_type not in VOUCHER_TYPES:
+        return None
+    code = mint_code(session, ctx, CodeKind.VOUCHER)
+    expires = now + timedelta(days=program.reward_valid_days) if program.reward_valid_days else None
+    session.add(Code(code=code, kind=CodeKind.VOUCHER.value, program_id=program.id, customer_id=reward.customer_id,
+                     channel="reward", store_no=ctx.store_no, created_at=now, expires_at=expires, reward_id=reward.id))
+    reward.voucher_code = code
+    reward.expires_at = expires
+    return code
+
+
+def _release_one(session: so.Session, ctx: StoreContext, reward: Reward, now: datetime) -> str:
+    program = ctx.settings.program(reward.program_id)
+    if program is None:
+        return "skipped"
+    count, money = cap_usage(session.connection(), program, reward.customer_id, now, ctx)
+    # cap_usage counts this reward too (it is pending): compare the others against the cap
+    others, others_money = count - 1, money - reward.amount_minor
+    cap = program.cap
+    over = (cap.max_count and others >= cap.max_count) or (
+        cap.max_amount and others_money + reward.amount_minor > cap.max_amount
+    )
+    if over:
+        if _set_status(session, reward.id, "pending", "capped"):
+            session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="referrer_reward_capped",
+                                    amount_minor=-reward.amount_minor, reward_id=reward.id,
+                                    redemption_id=reward.redemption_id))
+            return "capped"
+        return "skipped"
+    if not _set_status(session, reward.id, "pending", "released", released_at=now):
+        return "skipped"
+    session.refresh(reward)
+    voucher = _issue_voucher(session, ctx, reward, program, now)
+    session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="referrer_reward_released",
+                            amount_minor=reward.amount_minor, points=reward.points, reward_id=reward.id,
+                            redemption_id=reward.redemption_id))
+    add_event(session, "reward_released", {"reward_id": reward.id, "customer_id": reward.customer_id,
+                                           "voucher_code": voucher, "amount": format_money(reward.amount_minor),
+                                           "at": now.isoformat()}, now)
+    return "released"
+
+
+def successful_referrals(session: so.Session, customer_id: str, program_id: str) -> int:
+    return int(session.scalar(
+        sa.select(sa.func.count()).select_from(Reward).where(
+            Reward.customer_id == customer_id, Reward.program_id == program_id,
+            Reward.source == "referral", Reward.status == "released")
+    ) or 0)
+
+
+def _milestones(session: so.Session, ctx: StoreContext, customer_id: str, program: Program, now: datetime) -> int:
+    """Grant each milestone reached and not granted yet (a milestone reward is keyed by its threshold)."""
+    done = successful_referrals(session, customer_id, program.id)
+    granted = 0
+    for milestone in program.milestones:
+        if done < milestone.referrals or milestone.reward is None:
+            continue
+        exists = session.scalar(sa.select(Reward.id).where(
+            Reward.customer_id == customer_id, Reward.program_id == program.id,
+            Reward.source == "milestone", Reward.milestone == milestone.referrals))
+        if exists:
+            continue
+        rule: RewardRule = milestone.reward
+        reward = Reward(id=uuid.uuid4().hex, customer_id=customer_id, program_id=program.id, source="milestone",
+                        reward_type=rule.type, amount_minor=rule.amount, percent=str(rule.percent),
+                        points=rule.points, item=rule.item, milestone=milestone.referrals, status="released",
+                        hold_until=now,
+                        released_at=now, created_at=now)
+        session.add(reward)
+        session.flush()
+        _issue_voucher(session, ctx, reward, program, now)
+        session.add(LedgerEntry(at=now, customer_id=customer_id, entry="milestone_reward",
+                                amount_minor=rule.amount, points=rule.points, reward_id=reward.id))
+        add_event(session, "milestone_reached", {"customer_id": customer_id, "program_id": program.id,
+                                                 "referrals": milestone.referrals, "status": milestone.status,
+                                                 "at": now.isoformat()}, now)
+        granted += 1
+    return granted
+
+
+def release_due_rewards(ctx: StoreContext, *, batch: int = 200) -> ReleaseSummary:
+    """Release every pending reward whose hold has passed; one short transaction per batch."""
+    released = capped = milestones = 0
+    while True:
+        now = ctx.clock()
+        with UnitOfWork(ctx.db, write=True) as uow:
+            due = list(uow.session.scalars(
+                sa.select(Reward).where(Reward.status == "pending", Reward.hold_until <= now)
+                .order_by(Reward.hold_until).limit(batch)))
+            for reward in due:
+                outcome = _release_one(uow.session, ctx, reward, now)
+                released += outcome == "released"
+                capped += outcome == "capped"
+                program = ctx.settings.program(reward.program_id)
+                if outcome == "released" and program is not None:
+                    milestones += _milestones(uow.session, ctx, reward.customer_id, program, now)
+            uow.commit()
+        if len(due) < batch:
+            return ReleaseSummary(released, capped, milestones)
+
+
+def refund_sale(ctx: StoreContext, sale_id: str, amount_minor: int | None) -> dict[str, Any]:
+    """Refund (part of) a referred sale: void the pending reward, or claw back a released one."""
+    now = ctx.clock()
+    with UnitOfWork(ctx.db, write=True) as uow:
+        session = uow.session
+        red = session.scalar(sa.select(Redemption).where(Redemption.sale_id == sale_id))
+        if red is None:
+            raise Refusal("unknown_sale")
+        remaining = red.basket_minor - red.refunded_minor
+        amount = remaining if amount_minor is None else min(amount_minor, remaining)
+        red.refunded_minor += amount
+        program = ctx.settings.program(red.program_id)
+        left = red.basket_minor - red.refunded_minor
+        minimum = program.minimum_basket if program else 0
+        voids = amount > 0 and (left == 0 or left < minimum)
+        session.add(LedgerEntry(at=now, customer_id=red.friend_id, entry="sale_refunded", amount_minor=-amount,
+                                redemption_id=red.id, sale_id=sale_id))
+        reward = session.scalar(sa.select(Reward).where(Reward.redemption_id == red.id))
+        outcome = reward.status if reward else None
+        if voids and reward is not None:
+            outcome = _void_or_claw_back(session, reward, now, sale_id)
+        add_event(session, "sale_refunded", {"sale_id": sale_id, "redemption_id": red.id,
+                                             "amount": format_money(amount), "reward_outcome": outcome,
+                                             "at": now.isoformat()}, now)
+        uow.commit()
+        return {"sale_id": sale_id, "redemption_id": red.id, "refunded": format_money(amount),
+                "refunded_total": format_money(red.refunded_minor),
+                "referrer_reward": {"status": outcome} if reward else None}
+
+
+def _void_or_claw_back(session: so.Session, reward: Reward, now: datetime, sale_id: str) -> str:
+    if _set_status(session, reward.id, "pending", "voided"):
+        session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="referrer_reward_voided",
+                                amount_minor=-reward.amount_minor, points=-reward.points, reward_id=reward.id,
+                                redemption_id=reward.redemption_id, sale_id=sale_id))
+        return "voided"
+    if _set_status(session, reward.id, "released", "clawed_back"):
+        session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="clawback",
+                                amount_minor=-reward.amount_minor, points=-reward.points, reward_id=reward.id,
+                                redemption_id=reward.redemption_id, sale_id=sale_id))
+        if reward.voucher_code:
+            session.execute(sa.update(Code).where(Code.code == reward.voucher_code, Code.redeemed_at.is_(None))
+                            .values(revoked_at=now))
+        return "clawed_back"
+    session.refresh(reward)
+    return reward.status
+
+
+def customer_rewards(ctx: StoreContext, customer_id: str) -> dict[str, Any] | None:
+    with UnitOfWork(ctx.db, write=False) as uow:
+        session = uow.session
+        rows = list(session.scalars(sa.select(Reward).where(Reward.customer_id == customer_id)
+                                    .order_by(Reward.created_at)))
+        known = rows or session.scalar(sa.select(Code.code).where(Code.customer_id == customer_id).limit(1))
+        if not known:
+            return None
+        vouchers = {c.code: c for c in session.scalars(
+            sa.select(Code).where(Code.customer_id == customer_id, Code.kind == CodeKind.VOUCHER.value))}
+        items = []
+        for r in rows:
+            v = vouchers.get(r.voucher_code or "")
+            items.append({
+                "reward_id": r.id, "source": r.source, "type": r.reward_type, "status": r.status,
+                "amount": format_money(r.amount_minor), "points": r.points, "item": r.item,
+                "hold_until": r.hold_until.isoformat(),
+                "expires_at": r.expires_at.isoformat() if r.expires_at else None,
+                "voucher_code": r.voucher_code,
+                "voucher_display_code": format_display(r.voucher_code) if r.voucher_code else None,
+                "voucher_redeemed": bool(v and v.redeemed_at), "voucher_revoked": bool(v and v.revoked_at),
+            })
+        balance = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.points), 0))
+                                 .where(LedgerEntry.customer_id == customer_id)) or 0
+        return {
+            "customer_id": customer_id,
+            "rewards": items,
+            "pending": format_money(sum(r.amount_minor for r in rows if r.status == "pending")),
+            "available": format_money(sum(r.amount_minor for r in rows if r.status == "released"
+                                          and not (vouchers.get(r.voucher_code or "") and
+                                                   (vouchers[r.voucher_code or ""].redeemed_at
+                                                    or vouchers[r.voucher_code or ""].revoked_at)))),
+            "points": int(balance),
+            "successful_referrals": sum(1 for r in rows if r.source == "referral" and r.status == "released"),
+        }

@@ -1,0 +1,65 @@
+"""HTTP client for central (stdlib ``urllib``: no extra dependency on a POS machine), with timeouts.
+
+``Unavailable`` means "try again later" (network down, timeout, 5xx, a connection cut mid-answer);
+``Rejected`` means retrying the same request cannot help (bad token, malformed batch) and is
+raised to the operator instead.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+
+class Unavailable(Exception):
+    """Central could not be reached or did not answer in time; retry with backoff."""
+
+
+class Rejected(Exception):
+    """Central refused the request (4xx); the message says why."""
+
+
+class CentralClient:
+    def __init__(self, url: str, token: str, *, timeout: float = 15.0) -> None:
+        self.base = url.rstrip("/")
+        self._token = token
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"CentralClient({self.base!r}, token=<hidden>)"
+
+    def push(self, store_no: int, after: int, events_json: str) -> dict[str, Any]:
+        """Send a batch; ``events_json`` is the events' JSON array, already encoded (see relay)."""
+        body = f'{{"store_no":{int(store_no)},"after":{int(after)},"events":{events_json}}}'
+        return self._call("POST", "/sync/v1/events", raw=body.encode())
+
+    def changes(self, since: int, keys_version: int, limit: int = 2000) -> dict[str, Any]:
+        query = urllib.parse.urlencode({"since": since, "keys_version": keys_version, "limit": limit})
+        return self._call("GET", f"/sync/v1/changes?{query}")
+
+    def _call(self, method: str, path: str, body: object | None = None, raw: bytes | None = None) -> dict[str, Any]:
+        data = raw if body is None else json.dumps(body, separators=(",", ":")).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={
+            "Authorization": f"Bearer {self._token}", "Content-Type": "application/json",
+            "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:300].decode(errors="replace")
+            if exc.code >= 500 or exc.code in (408, 429):
+                raise Unavailable(f"central answered {exc.code}") from None
+            raise Rejected(f"central refused {method} {path}: {exc.code} {detail}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            raise Unavailable(f"central unreachable: {exc}") from None
+        try:
+            answer = json.loads(raw)
+        except ValueError:
+            raise Unavailable("central's answer was cut off or not JSON") from None
+        if not isinstance(answer, dict):
+            raise Unavailable("central's answer is not a JSON object")
+        return answer

@@ -1,0 +1,24 @@
+"""The outbox: every state change is an event row written in the business transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from pos_referral.db.base import new_id, table
+from pos_referral.db.models import OutboxEvent
+
+_INSERT_EVENT = sa.insert(table(OutboxEvent))  # built once: two per redemption on the till's hot path
+
+
+def add_event(db: so.Session | sa.Connection, type_: str, payload: dict[str, Any], now: datetime) -> str:
+    """Queue an event for central in the caller's transaction; returns its event id.
+
+    A Core insert (not ``session.add``) so the redemption hot path pays for no ORM flush;
+    on a Session it still runs inside the session's transaction."""
+    event_id = new_id()  # time-ordered: the event_id index grows at its right edge (db/base.py)
+    db.execute(_INSERT_EVENT, dict(event_id=event_id, type=type_, payload=payload, created_at=now))
+    return event_id

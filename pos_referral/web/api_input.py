@@ -1,0 +1,70 @@
+"""Reading API request bodies: a clear 4xx for every malformed field, never a 500."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import request
+
+from pos_referral.domain.money import MoneyError, parse_money
+from pos_referral.services.customers import CustomerInput, CustomerInputError
+from pos_referral.web.problems import ApiProblem
+
+_SALE_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "invalid_request", "The body must be a JSON object (Content-Type: application/json).")
+    return body
+
+
+def invalid(detail: str, field: str) -> ApiProblem:
+    return ApiProblem(422, "invalid_request", detail, field=field)
+
+
+def code_field(body: dict[str, Any], name: str = "code") -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(f"{name} is required: the code as scanned or typed", name)
+    if len(value) > 500:
+        raise invalid(f"{name} is too long", name)
+    return value
+
+
+def money_field(body: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    if name not in body or body[name] is None:
+        if required:
+            raise invalid(f'{name} is required, as a decimal string such as "42.50"', name)
+        return None
+    try:
+        return parse_money(body[name], field=name)
+    except MoneyError as exc:
+        raise invalid(str(exc), name) from None
+
+
+def customer_field(body: dict[str, Any], *, required: bool = False) -> CustomerInput:
+    raw = body.get("customer")
+    try:
+        customer = CustomerInput.parse(raw)
+    except CustomerInputError as exc:
+        raise invalid(f"customer: {exc}", "customer") from None
+    if required and not customer.given:
+        raise invalid("customer needs a phone, an email or a customer_id", "customer")
+    return customer
+
+
+def sale_id_field(body: dict[str, Any]) -> str:
+    value = body.get("sale_id")
+    if not isinstance(value, str) or not _SALE_ID.match(value):
+        raise invalid("sale_id is required: 1-64 printable characters, no spaces", "sale_id")
+    return value
+
+
+def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = body.get(name, default)
+    if value not in choices:
+        raise invalid(f"{name} must be one of {', '.join(choices)}", name)
+    return str(value)

@@ -1,0 +1,47 @@
+"""Who is calling: a till's bearer token for the API (or the till page's signed-in session)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request, session
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from pos_referral.bootstrap import Store
+from pos_referral.web.problems import ApiProblem
+
+EXTENSION = "pos_referral"
+
+# CSRF on every form and every cookie-authenticated write; bound to the app in create_app.
+# Bearer-token API calls carry no cookie and are exempt (see register_blueprints).
+csrf = CSRFProtect()
+
+
+def current_store() -> Store:
+    store: Store = current_app.extensions[EXTENSION]
+    return store
+
+
+def base_url() -> str:
+    """This service's own address as the client reached it (used when no public URL is configured)."""
+    return request.host_url.rstrip("/")
+
+
+def require_till() -> None:
+    """Before every API request: a valid ``Authorization: Bearer <token>`` or a till session."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        till_id = current_store().tokens.till_for(token.strip())
+        if till_id is None:
+            raise ApiProblem(401, "unauthorized", "This API token is not valid for any till of this store.")
+        g.till_id = till_id
+        return
+    if session.get("till_id") and session.get("role") in ("cashier", "manager"):
+        # a cookie alone must not authorise a write: the till page sends its CSRF token (X-CSRFToken)
+        try:
+            csrf.protect()
+        except CSRFError:
+            detail = "Reload the till page: its security token is missing or old."
+            raise ApiProblem(403, "csrf_failed", detail) from None
+        g.till_id = session["till_id"]
+        return
+    raise ApiProblem(401, "unauthorized", "Send Authorization: Bearer <till token> (see `pos-referral till add`).")

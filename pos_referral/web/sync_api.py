@@ -1,0 +1,72 @@
+"""Sync endpoints of a central worker: stores push events and pull changes with their sync token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from pos_referral.central.changes import read_changes
+from pos_referral.central.ingest import BatchError, decode_batch, ingest
+from pos_referral.central.service import CENTRAL_EXTENSION, Central
+from pos_referral.central.stores import store_for_token, touch
+from pos_referral.web.problems import ApiProblem
+
+bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
+MAX_EVENTS = 5000
+MAX_CHANGES = 2000
+
+
+def _central() -> Central:
+    central: Central | None = current_app.extensions.get(CENTRAL_EXTENSION)
+    if central is None:
+        raise ApiProblem(404, "not_central", "This service is a store, not the chain's central service.")
+    return central
+
+
+@bp.before_request
+def _require_store() -> None:
+    central = _central()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    store_no = store_for_token(central.ctx.db, token.strip()) if scheme.lower() == "bearer" and token else None
+    if store_no is None:
+        raise ApiProblem(401, "unauthorized", "Send Authorization: Bearer <store sync token> "
+                                              "(see `pos-referral central store add`).")
+    g.store_no = store_no
+
+
+@bp.post("/events")
+def push_events() -> Response:
+    """Store events in, idempotently; the answer's cursor is the last store seq central has applied."""
+    try:
+        body: Any = decode_batch(request.get_data(cache=False))
+    except BatchError as exc:
+        raise ApiProblem(400, "invalid_request", str(exc)) from None
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        raise ApiProblem(400, "invalid_request", "Send {\"store_no\", \"after\", \"events\": [...]}.")
+    if body.get("store_no") != g.store_no:
+        raise ApiProblem(403, "wrong_store", f"This token belongs to store {g.store_no}.")
+    after, events = body.get("after", 0), body["events"]
+    if not isinstance(after, int) or after < 0 or len(events) > MAX_EVENTS:
+        raise ApiProblem(422, "invalid_request", f"after must be an integer >= 0; at most {MAX_EVENTS} events")
+    try:
+        result = ingest(_central().ctx, g.store_no, after, events)
+    except BatchError as exc:
+        raise ApiProblem(422, "invalid_batch", str(exc)) from None
+    return jsonify({"cursor": result.cursor, "applied": result.applied, "duplicates": result.duplicates,
+                    "conflicts": result.conflicts})
+
+
+@bp.get("/changes")
+def pull_changes() -> Response:
+    """Vouchers, revocations, reward states and programs after ``since``; the chain's keys when the store's are old."""
+    central = _central()
+    since = request.args.get("since", 0, type=int) or 0
+    limit = min(max(request.args.get("limit", MAX_CHANGES, type=int) or MAX_CHANGES, 1), MAX_CHANGES)
+    changes = read_changes(central.ctx.db, since, limit)
+    touch(central.ctx.db, g.store_no, central.ctx.clock())
+    body: dict[str, Any] = {"changes": changes, "cursor": changes[-1]["id"] if changes else since,
+                            "more": len(changes) == limit, "keys_version": central.keys_version}
+    if request.args.get("keys_version", type=int) != central.keys_version:
+        body["keys"] = central.keys()
+    return jsonify(body)

@@ -1,0 +1,92 @@
+"""Real-browser test support: the app under waitress on a loopback port, headless Debian Chromium.
+
+Browser tests skip when Chromium or Playwright is missing, except with ``CI=true``, where a
+missing browser is a failure (CI must run them).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import waitress
+from flask import Flask
+
+CHROMIUM = os.environ.get("POS_REFERRAL_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def missing_browser() -> str | None:
+    """Why browser tests cannot run here, or None."""
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright (Python) is not installed"
+    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
+        return f"no Chromium at {CHROMIUM}"
+    return None
+
+
+def require_browser() -> None:
+    reason = missing_browser()
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"browser tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+class LiveServer:
+    """The real WSGI app under waitress (as ``pos-referral serve`` runs it) in a thread."""
+
+    def __init__(self, app: Flask, threads: int = 8) -> None:
+        self.server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
+                                                  ident="pos-referral-test", channel_timeout=30)
+        self.port = int(self.server.effective_port)
+        self._thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Let worker threads finish their responses first: a task that ends after the server's
+        wake-up pipe is closed fails in waitress with EBADF (a thread exception at teardown)."""
+        from waitress import wasyncore
+
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        self.server.close()
+        wasyncore.close_all(self.server._map)
+        self._thread.join(timeout=5)
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(app).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Chromium browser (Playwright), closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

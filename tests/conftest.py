@@ -1,0 +1,102 @@
+"""Shared fixtures: a real store (SQLite file in tmp, migrated by Alembic) and its Flask app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from pos_referral import create_app
+from pos_referral.bootstrap import Store, build_store
+from pos_referral.config import load_settings
+from pos_referral.resources import config_dir
+from pos_referral.services.tills import add_till
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class FakeClock:
+    """A clock the test moves by hand (return windows, expiry, caps)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """A private copy of the shipped config/ that a test may edit."""
+    target = tmp_path / "config"
+    shutil.copytree(config_dir(), target)
+    return target / "store.toml"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, config_path: Path, clock: FakeClock) -> Iterator[Store]:
+    settings = load_settings(config_path, data_dir=tmp_path / "data", environ={})
+    built = build_store(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def app(store: Store) -> Flask:
+    return create_app(store=store, test_config={"TESTING": True})
+
+
+@pytest.fixture
+def token(store: Store) -> str:
+    return add_till(store.ctx, "T1")
+
+
+@dataclass
+class Api:
+    """A till's view of the API: JSON in, (status, JSON) out, with its bearer token."""
+
+    client: FlaskClient
+    token: str
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, path: str) -> tuple[int, Any]:
+        r = self.client.get(path, headers=self._headers())
+        return r.status_code, r.get_json()
+
+    def post(self, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
+        r = self.client.post(path, json=body, headers=self._headers(headers))
+        return r.status_code, r.get_json()
+
+    def issue(self, phone: str = "+4791234567", first_name: str = "Ann", channel: str = "receipt") -> dict[str, Any]:
+        status, body = self.post("/api/v1/referral-codes", {"customer": {"phone": phone, "first_name": first_name},
+                                                            "channel": channel})
+        assert status in (200, 201), body
+        return dict(body)
+
+    def redeem(self, code: str, sale_id: str, basket: str = "50.00", key: str | None = None,
+               **customer: str) -> tuple[int, Any]:
+        body = {"code": code, "sale_id": sale_id, "basket_total": basket, "customer": customer or None}
+        return self.post("/api/v1/redemptions", body, **{"Idempotency-Key": key or f"key-{sale_id}"})
+
+
+@pytest.fixture
+def api(app: Flask, token: str) -> Api:
+    return Api(app.test_client(), token)
