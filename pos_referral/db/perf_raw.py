@@ -199,9 +199,15 @@ class RawReaders:
             self._local.conn = conn
         return conn
 
-    def read(self, fn: Callable[[RawReader], T]) -> T:
-        """``fn(reader)`` in one consistent snapshot (WAL: never waits for a writer)."""
+    def read(self, fn: Callable[[RawReader], T], *, snapshot: bool = True) -> T:
+        """``fn(reader)`` in one consistent snapshot (WAL: never waits for a writer).
+
+        ``snapshot=False`` runs each statement in its own snapshot instead (SQLite's autocommit
+        read): no ``BEGIN``/``ROLLBACK`` round trips, for callers whose statements need not see
+        one instant — a quote, whose answer the redemption re-checks in its write transaction."""
         conn = self._connection()
+        if not snapshot:
+            return fn(RawReader(conn, self._cache, self._engine.dialect))
         conn.execute("BEGIN")
         try:
             return fn(RawReader(conn, self._cache, self._engine.dialect))

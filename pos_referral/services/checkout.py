@@ -290,7 +290,10 @@ def quote(ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerIn
     if readers is None:  # PostgreSQL (central): the engine's own connection
         with ctx.db.read_engine.connect() as conn:
             return evaluate(conn, ctx, raw_code, basket_minor, given, ctx.clock())
-    return readers.read(lambda raw: evaluate(raw, ctx, raw_code, basket_minor, given, ctx.clock()))
+    # statement by statement, not one snapshot: a quote is advice (the redemption evaluates again
+    # inside its write transaction), and a cached code leaves one or two reads, so the BEGIN and
+    # ROLLBACK would double the SQLite calls, each a GIL hand-off under load (bench/till_latency.py)
+    return readers.read(lambda raw: evaluate(raw, ctx, raw_code, basket_minor, given, ctx.clock()), snapshot=False)
 
 
 @dataclass(frozen=True)
