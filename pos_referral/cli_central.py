@@ -59,6 +59,9 @@ def central_serve(obj: Obj, host: str | None, port: int | None) -> None:
     server = obj.settings().config.server
     host, port = host or server.host, port or server.port
     click.echo(f"pos-referral central on http://{host}:{port}")
+    from pos_referral.cli import quiet_queue_warnings
+
+    quiet_queue_warnings()
     try:
         waitress.serve(app, host=host, port=port, threads=server.threads, ident="pos-referral-central",
                        channel_timeout=60, connection_limit=500)
