@@ -1,12 +1,16 @@
 """Central ingest: a store's batch, stored once per event id and applied once, in the store's order.
 
-The batch is validated (``payloads.py``) and its event rows converted for COPY before the lock;
-then one transaction: take the chain lock, read the store's cursor (the last store seq applied),
-store the events above it whose id is new (the event id is the primary key, kept forever), apply
-exactly those, move the cursor, commit. A batch that starts past the cursor (an earlier batch was
-lost, or overtaken) applies nothing and the answer's cursor tells the store where to resume; a
-replayed batch applies nothing and acknowledges again. Deadlocks or serialization failures are
-retried. A malformed batch raises ``BatchError`` (a 422) before anything is written.
+The batch is validated (``payloads.py``) before the lock; then one transaction: take the chain
+lock, read the store's cursor (the last store seq applied), store the events above it with
+``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` (the event id is the primary
+key, kept forever), apply exactly the ones that statement inserted, move the cursor, commit. On
+PostgreSQL that one statement reads the events straight from the request body's JSON text
+(``json_to_recordset``): each payload is stored as the store sent it, not decoded and encoded
+again in Python, and there is no separate probe for ids central already holds. A batch that
+starts past the cursor (an earlier batch was lost, or overtaken) applies nothing and the answer's
+cursor tells the store where to resume; a replayed batch applies nothing and acknowledges again.
+Deadlocks or serialization failures are retried. A malformed batch raises ``BatchError`` (a 422)
+before anything is written.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
 from pos_referral.central.apply import BatchApplier
-from pos_referral.central.bulk import any_of, copy_prepared, prepare
+from pos_referral.central.bulk import any_of
 from pos_referral.central.changes import add_changes
 from pos_referral.central.locks import lock_chain_in_transaction
 from pos_referral.central.payloads import payload_problem, timestamp
@@ -94,10 +98,12 @@ def decode_batch(raw: bytes) -> Any:
     return body
 
 
-def ingest(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, Any]]) -> IngestResult:
+def ingest(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, Any]],
+           raw: bytes | None = None) -> IngestResult:
+    """Ingest ``events`` (validated here); ``raw`` is the request body they were decoded from, if any."""
     _validate(events, after)
     now = ctx.clock()
-    staged = _EventRows(ctx.db.write_engine.dialect.name == "postgresql", store_no, events, now)
+    staged = _EventRows(ctx.db.write_engine.dialect.name == "postgresql", store_no, events, now, raw)
     for attempt in range(RETRIES):
         try:
             return _ingest_once(ctx, store_no, after, events, staged, now)
@@ -121,7 +127,7 @@ def _ingest_once(ctx: StoreContext, store_no: int, after: int, events: list[dict
             conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(last_seen=now))
             conn.commit()
             return IngestResult(cursor, 0, len(events) - len(fresh), 0)
-        inserted = staged.insert(conn, first)
+        inserted = staged.insert(conn, first, cursor)
         new = [e for e in fresh if e["event_id"] in inserted]
         applier = BatchApplier(conn, ctx, store_no, now)
         applier.prefetch(new)
@@ -136,28 +142,62 @@ def _ingest_once(ctx: StoreContext, store_no: int, after: int, events: list[dict
     return IngestResult(last["seq"], len(new), len(events) - len(new), applier.conflicts)
 
 
+# the events of the body (``{"events": [...]}``) as rows, zipped with their times already shifted to UTC
+_INSERT_FROM_BODY = """
+INSERT INTO central_events (event_id, store_no, store_seq, type, payload, created_at, received_at)
+SELECT e.event_id, %(store_no)s, e.seq, e.type, e.payload, e.created_at, %(now)s
+FROM ROWS FROM (
+    json_to_recordset(%(body)s::json -> 'events') AS (event_id text, seq bigint, type text, payload json),
+    unnest(%(created)s::timestamp[])
+) AS e (event_id, seq, type, payload, created_at)
+WHERE e.seq > %(cursor)s
+ON CONFLICT (event_id) DO NOTHING
+RETURNING event_id
+"""
+
+
+def _utc_naive(value: str | datetime) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value  # validated: it has an offset
+    offset = moment.utcoffset()
+    return (moment - offset if offset else moment).replace(tzinfo=None)
+
+
 class _EventRows:
-    """A batch's ``central_events`` rows, converted for COPY before the chain lock is taken."""
+    """A batch's ``central_events`` rows, made ready before the chain lock is taken."""
 
-    def __init__(self, copy: bool, store_no: int, events: list[dict[str, Any]], now: datetime) -> None:
-        self.table = table(CentralEvent)
+    def __init__(self, postgres: bool, store_no: int, events: list[dict[str, Any]], now: datetime,
+                 raw: bytes | None) -> None:
+        self.table, self.store_no, self.now = table(CentralEvent), store_no, now
         self.ids = [e["event_id"] for e in events]
-        self.rows = [dict(event_id=e["event_id"], store_no=store_no, store_seq=e["seq"], type=e["type"],
-                          payload=e["payload"], created_at=datetime.fromisoformat(e["created_at"]), received_at=now)
-                     for e in events]
-        self.columns, self.values = prepare(self.table, self.rows) if copy else ([], [])
+        self.body: str | None = None
+        self.rows: list[dict[str, Any]] = []
+        # on PostgreSQL the body as it came, when it is UTF-8 (as stores send it) and has no \u0000
+        # (PostgreSQL's JSON functions refuse to unescape it): else the rows go in one by one below
+        if postgres and raw is not None and b"\\u0000" not in raw:
+            try:
+                self.body = raw.decode()
+            except UnicodeDecodeError:
+                self.body = None
+        if self.body is not None:
+            self.created = [_utc_naive(e["created_at"]) for e in events]
+        else:
+            self.rows = [dict(event_id=e["event_id"], store_no=store_no, store_seq=e["seq"], type=e["type"],
+                              payload=e["payload"], created_at=datetime.fromisoformat(e["created_at"]),
+                              received_at=now) for e in events]
 
-    def insert(self, conn: sa.Connection, first: int) -> set[str]:
-        """Store events ``first:`` whose id central does not hold yet; returns their ids.
-
-        Every writer of ``central_events`` holds the chain lock, so the ids this one query finds
-        are exactly the ones already stored (above the cursor: only an id another store also
-        sent), and the rest go in with a plain COPY instead of a temporary table and ON CONFLICT."""
+    def insert(self, conn: sa.Connection, first: int, cursor: int) -> set[str]:
+        """Store events ``first:`` (those above ``cursor``) whose id is new; returns the ids inserted."""
+        if self.body is not None:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor() as cur:
+                cur.execute(_INSERT_FROM_BODY, {"store_no": self.store_no, "now": _utc_naive(self.now),
+                                                "body": self.body, "created": self.created, "cursor": cursor})
+                return {row[0] for row in cur.fetchall()}
+        # every writer of central_events holds the chain lock, so this probe is exact
         t, ids = self.table, set(self.ids[first:])
         held = set(conn.execute(sa.select(t.c.event_id).where(any_of(conn, t.c.event_id, ids))).scalars())
-        keep = [i for i in range(first, len(self.ids)) if self.ids[i] not in held]
-        if self.values:
-            copy_prepared(conn, t, self.columns, [self.values[i] for i in keep])
-        elif keep:
-            conn.execute(sa.insert(t), [self.rows[i] for i in keep])
+        keep = [self.rows[i] for i in range(first, len(self.ids)) if self.ids[i] not in held]
+        if keep:
+            conn.execute(sa.insert(t), keep)
         return ids - held

@@ -38,8 +38,9 @@ def _require_store() -> None:
 @bp.post("/events")
 def push_events() -> Response:
     """Store events in, idempotently; the answer's cursor is the last store seq central has applied."""
+    raw = request.get_data(cache=False)
     try:
-        body: Any = decode_batch(request.get_data(cache=False))
+        body: Any = decode_batch(raw)
     except BatchError as exc:
         raise ApiProblem(400, "invalid_request", str(exc)) from None
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
@@ -50,7 +51,7 @@ def push_events() -> Response:
     if not isinstance(after, int) or after < 0 or len(events) > MAX_EVENTS:
         raise ApiProblem(422, "invalid_request", f"after must be an integer >= 0; at most {MAX_EVENTS} events")
     try:
-        result = ingest(_central().ctx, g.store_no, after, events)
+        result = ingest(_central().ctx, g.store_no, after, events, raw)
     except BatchError as exc:
         raise ApiProblem(422, "invalid_batch", str(exc)) from None
     return jsonify({"cursor": result.cursor, "applied": result.applied, "duplicates": result.duplicates,

@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pos_referral.central.service import Central, create_central_app
 from pos_referral.central.stores import add_store
+from pos_referral.db.models_central import CentralEvent
 from tests.conftest import FakeClock
 from tests.postgres_support import fresh_database, start_central
 
@@ -70,6 +72,34 @@ def test_a_store_batch_is_applied_and_a_replay_is_acknowledged_again(central: Ce
     assert status == 200 and body["applied"] == 3 and body["cursor"] == events[-1]["seq"]
     status, (body, _) = _push(client, headers, cursor, events)
     assert status == 200 and body["applied"] == 0 and body["duplicates"] == 3
+
+
+def test_an_event_id_central_holds_is_not_stored_or_applied_again_under_a_new_seq(central: Central) -> None:
+    client, headers = _client(central)
+    cursor = _push(client, headers, 0, [])[1][0]["cursor"]
+    events = _events(cursor + 1)
+    events[0]["payload"]["first_name"] = "Åse \u2603"  # stored as the store sent it, escapes and all
+    assert _push(client, headers, cursor, events)[1][0]["applied"] == 3
+    again = {**events[1], "seq": events[-1]["seq"] + 1}  # the same event, re-numbered by the store
+    fresh = _events(again["seq"] + 1)[:1]
+    status, (body, _) = _push(client, headers, events[-1]["seq"], [again, *fresh])
+    assert status == 200 and body["applied"] == 1 and body["duplicates"] == 1 and body["cursor"] == fresh[0]["seq"]
+    with central.ctx.db.read_engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(CentralEvent.event_id, CentralEvent.payload).where(
+            CentralEvent.event_id.in_([e["event_id"] for e in events] + [fresh[0]["event_id"]]))).all())
+        seqs = conn.execute(sa.select(CentralEvent.store_seq).where(CentralEvent.event_id == again["event_id"]))
+        assert list(seqs.scalars()) == [events[1]["seq"]]
+    assert stored == {e["event_id"]: e["payload"] for e in [*events, *fresh]}
+
+
+def test_a_batch_with_an_escaped_nul_goes_in_row_by_row_and_is_applied_once(central: Central) -> None:
+    client, headers = _client(central)
+    cursor = _push(client, headers, 0, [])[1][0]["cursor"]
+    events = _events(cursor + 1)
+    events[2]["extra"] = "\x00"  # PostgreSQL's JSON functions refuse \u0000: this body takes the other path
+    status, (body, _) = _push(client, headers, cursor, events)
+    assert status == 200 and body["applied"] == 3
+    assert _push(client, headers, cursor, events)[1][0]["duplicates"] == 3
 
 
 @pytest.mark.parametrize(("where", "field", "value", "says"), [
