@@ -1,13 +1,13 @@
 """Central ingest: a store's batch, stored once per event id and applied once, in the store's order.
 
-The batch is validated (``payloads.py``) before the lock; then one transaction: take the chain
-lock, read the store's cursor (the last store seq applied), store the events above it with
-``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING event_id`` (the event id is the primary
-key, kept forever), apply exactly the ones that statement inserted, move the cursor, commit. On
-PostgreSQL that one statement reads the events straight from the request body's JSON text
-(``json_to_recordset``): each payload is stored as the store sent it, not decoded and encoded
-again in Python, and there is no separate probe for ids central already holds. A batch that
-starts past the cursor (an earlier batch was lost, or overtaken) applies nothing and the answer's
+The batch is validated (``payloads.py``) before anything is written; then one transaction: store
+the batch's events with ``INSERT ... ON CONFLICT (event_id) DO NOTHING RETURNING`` (the event id
+is the primary key, kept forever), take the chain lock, read the store's cursor (the last store
+seq applied), apply exactly the inserted events above it, move the cursor, commit. On PostgreSQL
+the insert runs before the chain lock (so it overlaps the batch being applied) and reads the
+events straight from the request body's JSON text (``json_to_recordset``): each payload is stored
+as the store sent it, not decoded and encoded again in Python. A batch that starts past the cursor
+(an earlier batch was lost, or overtaken) applies nothing and keeps nothing, and the answer's
 cursor tells the store where to resume; a replayed batch applies nothing and acknowledges again.
 Deadlocks or serialization failures are retried. A malformed batch raises ``BatchError`` (a 422)
 before anything is written.
@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
+from sqlalchemy.dialects import postgresql
 
 from pos_referral.central.apply import BatchApplier
 from pos_referral.central.bulk import any_of
@@ -118,16 +119,24 @@ def ingest(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, 
 def _ingest_once(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, Any]],
                  staged: _EventRows, now: datetime) -> IngestResult:
     with ctx.db.write_engine.connect() as conn:
+        early = staged.store_early(conn)  # PostgreSQL: before the chain lock, so it overlaps another batch's apply
         lock_chain_in_transaction(conn)
         stores = table(CentralStore)
         cursor = conn.execute(sa.select(stores.c.cursor).where(stores.c.store_no == store_no)).scalar_one()
         first = next((i for i, e in enumerate(events) if e["seq"] > cursor), len(events))
         fresh = events[first:]  # seqs increase: what is new is a suffix
         if after > cursor or not fresh:  # a gap (resend from our cursor) or nothing new (a replay)
+            conn.rollback()  # nothing of the batch is kept, the events stored early included
             conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(last_seen=now))
             conn.commit()
             return IngestResult(cursor, 0, len(events) - len(fresh), 0)
-        inserted = staged.insert(conn, first, cursor)
+        if early is None:
+            inserted = staged.insert(conn, first)
+        else:
+            below = [event_id for event_id, seq in early.items() if seq <= cursor]
+            if below:  # ids new to central at or below the cursor (a store that renumbered): not kept, as before
+                conn.execute(sa.delete(staged.table).where(staged.table.c.event_id.in_(below)))
+            inserted = {event_id for event_id, seq in early.items() if seq > cursor}
         new = [e for e in fresh if e["event_id"] in inserted]
         applier = BatchApplier(conn, ctx, store_no, now)
         applier.prefetch(new)
@@ -150,9 +159,8 @@ FROM ROWS FROM (
     json_to_recordset(%(body)s::json -> 'events') AS (event_id text, seq bigint, type text, payload json),
     unnest(%(created)s::timestamp[])
 ) AS e (event_id, seq, type, payload, created_at)
-WHERE e.seq > %(cursor)s
 ON CONFLICT (event_id) DO NOTHING
-RETURNING event_id
+RETURNING event_id, store_seq
 """
 
 
@@ -163,38 +171,47 @@ def _utc_naive(value: str | datetime) -> datetime:
 
 
 class _EventRows:
-    """A batch's ``central_events`` rows, made ready before the chain lock is taken."""
+    """A batch's ``central_events`` rows, made ready before the chain lock is taken.
+
+    On PostgreSQL the events are stored before the chain lock, in the batch's transaction, with
+    ``ON CONFLICT (event_id) DO NOTHING``: a worker sending the same id meanwhile waits for this
+    transaction and then finds the id taken, so exactly one of them applies it. Whatever the
+    checks under the lock find (a gap, a replay) rolls the early rows back with the rest."""
 
     def __init__(self, postgres: bool, store_no: int, events: list[dict[str, Any]], now: datetime,
                  raw: bytes | None) -> None:
-        self.table, self.store_no, self.now = table(CentralEvent), store_no, now
+        self.table, self.store_no, self.now, self.postgres = table(CentralEvent), store_no, now, postgres
         self.ids = [e["event_id"] for e in events]
         self.body: str | None = None
-        self.rows: list[dict[str, Any]] = []
         # on PostgreSQL the body as it came, when it is UTF-8 (as stores send it) and has no \u0000
-        # (PostgreSQL's JSON functions refuse to unescape it): else the rows go in one by one below
+        # (PostgreSQL's JSON functions refuse to unescape it): else the rows are sent as parameters
         if postgres and raw is not None and b"\\u0000" not in raw:
             try:
                 self.body = raw.decode()
             except UnicodeDecodeError:
                 self.body = None
-        if self.body is not None:
-            self.created = [_utc_naive(e["created_at"]) for e in events]
-        else:
-            self.rows = [dict(event_id=e["event_id"], store_no=store_no, store_seq=e["seq"], type=e["type"],
-                              payload=e["payload"], created_at=datetime.fromisoformat(e["created_at"]),
-                              received_at=now) for e in events]
+        self.created = [_utc_naive(e["created_at"]) for e in events] if self.body is not None else []
+        self.rows = [] if self.body is not None else [
+            dict(event_id=e["event_id"], store_no=store_no, store_seq=e["seq"], type=e["type"], payload=e["payload"],
+                 created_at=datetime.fromisoformat(e["created_at"]), received_at=now) for e in events]
 
-    def insert(self, conn: sa.Connection, first: int, cursor: int) -> set[str]:
-        """Store events ``first:`` (those above ``cursor``) whose id is new; returns the ids inserted."""
-        if self.body is not None:
-            raw = conn.connection.driver_connection
-            assert raw is not None
-            with raw.cursor() as cur:
-                cur.execute(_INSERT_FROM_BODY, {"store_no": self.store_no, "now": _utc_naive(self.now),
-                                                "body": self.body, "created": self.created, "cursor": cursor})
-                return {row[0] for row in cur.fetchall()}
-        # every writer of central_events holds the chain lock, so this probe is exact
+    def store_early(self, conn: sa.Connection) -> dict[str, int] | None:
+        """PostgreSQL: store every event of the batch whose id is new; returns {event_id: seq} of those."""
+        if not self.postgres or not self.ids:
+            return None if not self.postgres else {}
+        if self.body is None:
+            stmt = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["event_id"])
+            result = conn.execute(stmt.returning(self.table.c.event_id, self.table.c.store_seq), self.rows)
+            return {event_id: seq for event_id, seq in result}
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.execute(_INSERT_FROM_BODY, {"store_no": self.store_no, "now": _utc_naive(self.now),
+                                            "body": self.body, "created": self.created})
+            return {event_id: seq for event_id, seq in cur.fetchall()}
+
+    def insert(self, conn: sa.Connection, first: int) -> set[str]:
+        """SQLite (under the chain's write lock): store events ``first:`` whose id is new; returns their ids."""
         t, ids = self.table, set(self.ids[first:])
         held = set(conn.execute(sa.select(t.c.event_id).where(any_of(conn, t.c.event_id, ids))).scalars())
         keep = [self.rows[i] for i in range(first, len(self.ids)) if self.ids[i] not in held]

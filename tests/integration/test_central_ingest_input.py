@@ -90,6 +90,15 @@ def test_an_event_id_central_holds_is_not_stored_or_applied_again_under_a_new_se
         seqs = conn.execute(sa.select(CentralEvent.store_seq).where(CentralEvent.event_id == again["event_id"]))
         assert list(seqs.scalars()) == [events[1]["seq"]]
     assert stored == {e["event_id"]: e["payload"] for e in [*events, *fresh]}
+    # a resend overlapping the cursor with an id central never saw below it: that one is not kept
+    stranger = {**_events(1)[0], "seq": events[0]["seq"]}
+    newer = _events(fresh[0]["seq"] + 1)[:1]
+    status, (body, _) = _push(client, headers, cursor, [stranger, *newer])
+    assert status == 200 and body["applied"] == 1 and body["cursor"] == newer[0]["seq"]
+    with central.ctx.db.read_engine.connect() as conn:
+        ids = set(conn.execute(sa.select(CentralEvent.event_id).where(
+            CentralEvent.event_id.in_([stranger["event_id"], newer[0]["event_id"]]))).scalars())
+    assert ids == {newer[0]["event_id"]}
 
 
 def test_a_batch_with_an_escaped_nul_goes_in_row_by_row_and_is_applied_once(central: Central) -> None:
