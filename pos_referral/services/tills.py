@@ -6,6 +6,8 @@ import hashlib
 import re
 import secrets
 import threading
+import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 
@@ -41,26 +43,36 @@ def add_till(ctx: StoreContext, till_id: str) -> str:
 
 
 class TokenVerifier:
-    """Maps bearer tokens to till ids, caching hits so the till path does not query each time."""
+    """Maps bearer tokens to till ids, caching hits for ``ttl`` seconds so the till path rarely queries.
 
-    def __init__(self, ctx: StoreContext) -> None:
-        self._ctx = ctx
-        self._cache: dict[str, str] = {}
+    ``pos-referral till add T1`` for an existing till runs in another process and gives it a new
+    token; the old one must stop working on the running service too, so a cached answer is trusted
+    for a few seconds only, then checked against the database again. Keyed by the token as sent (it
+    is already in this process's memory as the request), so a hit costs no hashing."""
+
+    MAX_ENTRIES = 1024  # tills of one store, plus room; past it the cache starts over
+
+    def __init__(self, ctx: StoreContext, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ctx, self._ttl, self._clock = ctx, ttl, clock
+        self._cache: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def till_for(self, token: str) -> str | None:
-        digest = token_hash(token)
-        with self._lock:
-            cached = self._cache.get(digest)
-        if cached is not None:
-            return cached
+        cached = self._cache.get(token)  # one dict read: atomic under the GIL, entries are replaced whole
+        now = self._clock()
+        if cached is not None and cached[1] > now:
+            return cached[0]
         with UnitOfWork(self._ctx.db, write=False) as uow:
             till_id = uow.session.scalar(
-                sa.select(Till.id).where(Till.token_hash == digest, Till.disabled.is_(False))
+                sa.select(Till.id).where(Till.token_hash == token_hash(token), Till.disabled.is_(False))
             )
-        if till_id is not None:
-            with self._lock:
-                self._cache[digest] = till_id
+        with self._lock:
+            if till_id is None:
+                self._cache.pop(token, None)
+            else:
+                if len(self._cache) >= self.MAX_ENTRIES:
+                    self._cache.clear()
+                self._cache[token] = (till_id, now + self._ttl)
         return till_id
 
     def forget(self) -> None:

@@ -97,14 +97,14 @@ def _after(response: Response) -> Response:
 def _noted(path: str, is_redeem: bool, status: int, body: dict[str, Any], answer: Any, replayed: bool, till: str,
            staff: str, at: datetime) -> Noted | None:
     answer = answer if isinstance(answer, dict) else {}
-    base = Noted(at=at, kind="", till_id=till, staff=staff)
-    if path == "/api/v1/checkouts/quote":
+    if path == "/api/v1/checkouts/quote":  # the commonest call: built directly, no copy of a base record
         if status != 200:
             return None
-        kind = "voucher_quote" if answer.get("kind") == "voucher" else "quote"
-        return replace(base, kind=kind, code=str(answer.get("code") or body.get("code") or ""),
+        return Noted(at=at, kind="voucher_quote" if answer.get("kind") == "voucher" else "quote", till_id=till,
+                     staff=staff, code=str(answer.get("code") or body.get("code") or ""),
                      reason=str(answer.get("reason") or ""), basket_minor=_basket(body),
                      customer=body.get("customer"))
+    base = Noted(at=at, kind="", till_id=till, staff=staff)
     code = str(body.get("code") or path.removeprefix("/api/v1/vouchers/").removesuffix("/redeem"))
     if is_redeem and 400 <= status < 500 and answer.get("code"):
         return replace(base, kind="refused", code=code, reason=str(answer["code"]), basket_minor=_basket(body),
