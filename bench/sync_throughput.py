@@ -43,6 +43,7 @@ from pos_referral.domain.codes import CodeKind, mint
 from pos_referral.sync.client import CentralClient
 from pos_referral.sync.relay import Relay
 from tests.postgres_support import chain_settings
+from tests.server_support import free_port
 
 CENTRAL_TABLES = ("customers", "codes", "redemptions", "rewards", "ledger", "central_events")  # parents first
 
@@ -140,9 +141,7 @@ def start_central(root: Path, url: str) -> tuple[subprocess.Popen[bytes], str, s
     env = {**os.environ, "POS_REFERRAL_STORE__NUMBER": "0", "POS_REFERRAL_PRINTER__TYPE": "none"}
     cli = [sys.executable, "-m", "pos_referral", "--config", str(root / "config-0" / "store.toml"),
            "--data-dir", str(root / "data-0"), "central", "serve", "--database", url]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([*cli, "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):

@@ -25,7 +25,8 @@ def _json(value: Any) -> Any:
     return None if value is None else _to_json(value)
 
 
-def _utc(value: Any) -> Any:
+def naive_utc(value: Any) -> Any:
+    """An aware time (or its ISO text) as naive UTC, as the UTC columns store it; None stays None."""
     if value is None:
         return None
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
@@ -39,7 +40,7 @@ def _converters(table: sa.Table, columns: Sequence[str]) -> list[Callable[[Any],
     out: list[Callable[[Any], Any] | None] = []
     for name in columns:
         kind = table.c[name].type
-        out.append(_json if isinstance(kind, sa.JSON) else _utc if isinstance(kind, UTCDateTime) else None)
+        out.append(_json if isinstance(kind, sa.JSON) else naive_utc if isinstance(kind, UTCDateTime) else None)
     return out
 
 

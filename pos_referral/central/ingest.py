@@ -28,7 +28,7 @@ import sqlalchemy.exc as sa_exc
 from sqlalchemy.dialects import postgresql
 
 from pos_referral.central.apply import BatchApplier
-from pos_referral.central.bulk import any_of
+from pos_referral.central.bulk import any_of, naive_utc
 from pos_referral.central.changes import add_changes
 from pos_referral.central.locks import lock_chain_in_transaction
 from pos_referral.central.payloads import payload_problem, timestamp
@@ -164,12 +164,6 @@ RETURNING event_id, store_seq
 """
 
 
-def _utc_naive(value: str | datetime) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value  # validated: it has an offset
-    offset = moment.utcoffset()
-    return (moment - offset if offset else moment).replace(tzinfo=None)
-
-
 class _EventRows:
     """A batch's ``central_events`` rows, made ready before the chain lock is taken.
 
@@ -190,15 +184,17 @@ class _EventRows:
                 self.body = raw.decode()
             except UnicodeDecodeError:
                 self.body = None
-        self.created = [_utc_naive(e["created_at"]) for e in events] if self.body is not None else []
+        self.created = [naive_utc(e["created_at"]) for e in events] if self.body is not None else []
         self.rows = [] if self.body is not None else [
             dict(event_id=e["event_id"], store_no=store_no, store_seq=e["seq"], type=e["type"], payload=e["payload"],
                  created_at=datetime.fromisoformat(e["created_at"]), received_at=now) for e in events]
 
     def store_early(self, conn: sa.Connection) -> dict[str, int] | None:
         """PostgreSQL: store every event of the batch whose id is new; returns {event_id: seq} of those."""
-        if not self.postgres or not self.ids:
-            return None if not self.postgres else {}
+        if not self.postgres:
+            return None
+        if not self.ids:
+            return {}
         if self.body is None:
             stmt = postgresql.insert(self.table).on_conflict_do_nothing(index_elements=["event_id"])
             result = conn.execute(stmt.returning(self.table.c.event_id, self.table.c.store_seq), self.rows)
@@ -206,7 +202,7 @@ class _EventRows:
         raw = conn.connection.driver_connection
         assert raw is not None
         with raw.cursor() as cur:
-            cur.execute(_INSERT_FROM_BODY, {"store_no": self.store_no, "now": _utc_naive(self.now),
+            cur.execute(_INSERT_FROM_BODY, {"store_no": self.store_no, "now": naive_utc(self.now),
                                             "body": self.body, "created": self.created})
             return {event_id: seq for event_id, seq in cur.fetchall()}
 
