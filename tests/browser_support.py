@@ -60,14 +60,20 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Let worker threads finish their responses first: a task that ends after the server's
-        wake-up pipe is closed fails in waitress with EBADF (a thread exception at teardown)."""
+        """Stop from inside the server's own loop thread.
+
+        Worker threads finish their responses first. The sockets are then closed by a thunk that
+        waitress's trigger runs in the loop thread: closing them from this thread while the loop sits
+        in ``select()`` on them fails there with EBADF (a thread exception at teardown).
+        """
         from waitress import wasyncore
 
-        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        self.server.close()
-        wasyncore.close_all(self.server._map)
-        self._thread.join(timeout=5)
+        server = self.server
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            raise RuntimeError("live server did not stop within 10 s")
 
 
 @contextmanager
