@@ -10,7 +10,8 @@ lock, a few microseconds — and a background flusher inserts them in batches ev
 Trade-offs, chosen on purpose: a crash loses at most one flush interval of these counts (never
 a sale, which the API records durably); a quote of the same referral code at the same till
 for the same customer within ten minutes counts once (a re-scan is one friend, not two); resolving a phone
-or email to a customer id (HMAC + lookup) happens in the flusher, not on the request thread.
+or email to a customer id (HMAC + lookup) happens in the flusher, not on the request thread, with
+one look-up statement per 500 customers of a flush.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -37,7 +38,9 @@ FLUSH_SECONDS = 5.0
 REQUOTE_WINDOW = timedelta(minutes=10)
 REQUOTE_KEEP = 10_000  # re-quote keys kept before the first pruning pass
 MAX_BUFFER = 50_000  # beyond this (flusher stuck), drop counts rather than grow without bound
-_CUSTOMER_BY_HASH = sa.select(Customer.id).where(Customer.identity_hash == sa.bindparam("hash"))
+LOOKUP_CHUNK = 500  # identity hashes per look-up statement (SQLite allows 32,766 parameters)
+_CUSTOMERS_BY_HASH = sa.select(Customer.identity_hash, Customer.id).where(
+    Customer.identity_hash.in_(sa.bindparam("hashes", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -117,13 +120,6 @@ class EventRecorder:
             return len(rows)
 
     def _rows(self, batch: list[Noted]) -> list[dict[str, Any]]:
-        readers = self.ctx.db.raw_readers
-        if readers is not None:  # SQLite: a plain connection, the look-up compiled once (db/perf_raw.py)
-            return readers.read(lambda raw: self._rows_on(cast(sa.Connection, raw), batch))
-        with self.ctx.db.read_engine.connect() as conn:
-            return self._rows_on(conn, batch)
-
-    def _rows_on(self, conn: sa.Connection, batch: list[Noted]) -> list[dict[str, Any]]:
         rows = []
         for item in batch:
             code, kind = _clean_code(item.code), item.kind
@@ -134,9 +130,27 @@ class EventRecorder:
                     continue
             rows.append(dict(at=item.at, kind=kind, till_id=item.till_id[:32], staff=item.staff[:40],
                              code=code, reason=item.reason[:32], sale_id=item.sale_id[:64],
-                             customer_id=self._customer_id(conn, item.customer),
-                             basket_minor=item.basket_minor))
+                             customer_id=self._customer_ref(item.customer), basket_minor=item.basket_minor))
+        hashes = {row["customer_id"][1] for row in rows if isinstance(row["customer_id"], tuple)}
+        known = self._customers_by_hash(hashes) if hashes else {}
+        for row in rows:
+            ref = row["customer_id"]
+            if isinstance(ref, tuple):
+                row["customer_id"] = known.get(ref[1])
         return rows
+
+    def _customers_by_hash(self, hashes: set[str]) -> dict[str, str]:
+        """Customer ids for identity hashes, ``LOOKUP_CHUNK`` at a time: a busy till's few thousand
+        quotes between two flushes cost a handful of statements, not one each (each statement is a
+        GIL hand-off that the request threads pay for under load)."""
+        found: dict[str, str] = {}
+        ordered = sorted(hashes)
+        with self.ctx.db.read_engine.connect() as conn:
+            for i in range(0, len(ordered), LOOKUP_CHUNK):
+                chunk = ordered[i:i + LOOKUP_CHUNK]
+                for identity_hash, customer_id in conn.execute(_CUSTOMERS_BY_HASH, {"hashes": chunk}):
+                    found[str(identity_hash)] = str(customer_id)
+        return found
 
     def _requoted(self, code: str, item: Noted) -> bool:
         key = (code, item.till_id, repr(item.customer))
@@ -151,7 +165,8 @@ class EventRecorder:
             self._prune_at = max(REQUOTE_KEEP, 2 * len(self._recent_quotes))
         return bool(code) and last is not None and item.at - last < REQUOTE_WINDOW
 
-    def _customer_id(self, conn: sa.Connection, raw: Any) -> str | None:
+    def _customer_ref(self, raw: Any) -> str | tuple[str, str] | None:
+        """A customer id, ``("hash", identity_hash)`` to resolve with the batch, or None."""
         if raw is None or raw == {}:
             return None
         if isinstance(raw, str):
@@ -168,8 +183,7 @@ class EventRecorder:
             pepper = self.ctx.secrets.pepper
         except Refusal:  # a chain store before its first sync: no customer can exist yet
             return None
-        found = conn.execute(_CUSTOMER_BY_HASH, {"hash": given.identity.hashed(pepper)}).scalar()
-        return str(found) if found else None
+        return ("hash", given.identity.hashed(pepper))
 
 
 # the first symbol of a voucher code is a key-id tag of 16 or more (see domain/codes.py)
