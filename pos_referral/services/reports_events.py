@@ -120,7 +120,8 @@ class EventRecorder:
             return len(rows)
 
     def _rows(self, batch: list[Noted]) -> list[dict[str, Any]]:
-        rows = []
+        rows: list[dict[str, Any]] = []
+        unresolved: list[tuple[dict[str, Any], str]] = []  # (row, identity hash): one look-up for the batch
         for item in batch:
             code, kind = _clean_code(item.code), item.kind
             if kind == "quote":
@@ -128,15 +129,17 @@ class EventRecorder:
                     kind = "voucher_quote"
                 elif self._requoted(code, item):
                     continue
-            rows.append(dict(at=item.at, kind=kind, till_id=item.till_id[:32], staff=item.staff[:40],
-                             code=code, reason=item.reason[:32], sale_id=item.sale_id[:64],
-                             customer_id=self._customer_ref(item.customer), basket_minor=item.basket_minor))
-        hashes = {row["customer_id"][1] for row in rows if isinstance(row["customer_id"], tuple)}
-        known = self._customers_by_hash(hashes) if hashes else {}
-        for row in rows:
-            ref = row["customer_id"]
-            if isinstance(ref, tuple):
-                row["customer_id"] = known.get(ref[1])
+            customer_id, identity_hash = self._customer(item.customer)
+            row = dict(at=item.at, kind=kind, till_id=item.till_id[:32], staff=item.staff[:40], code=code,
+                       reason=item.reason[:32], sale_id=item.sale_id[:64], customer_id=customer_id,
+                       basket_minor=item.basket_minor)
+            if identity_hash is not None:
+                unresolved.append((row, identity_hash))
+            rows.append(row)
+        if unresolved:
+            known = self._customers_by_hash({identity_hash for _, identity_hash in unresolved})
+            for row, identity_hash in unresolved:
+                row["customer_id"] = known.get(identity_hash)
         return rows
 
     def _customers_by_hash(self, hashes: set[str]) -> dict[str, str]:
@@ -165,25 +168,26 @@ class EventRecorder:
             self._prune_at = max(REQUOTE_KEEP, 2 * len(self._recent_quotes))
         return bool(code) and last is not None and item.at - last < REQUOTE_WINDOW
 
-    def _customer_ref(self, raw: Any) -> str | tuple[str, str] | None:
-        """A customer id, ``("hash", identity_hash)`` to resolve with the batch, or None."""
+    def _customer(self, raw: Any) -> tuple[str | None, str | None]:
+        """(customer id, None) when the request named one, (None, identity hash) to look up with the
+        batch, or (None, None)."""
         if raw is None or raw == {}:
-            return None
+            return None, None
         if isinstance(raw, str):
-            return raw[:32] or None
+            return raw[:32] or None, None
         try:
             given = CustomerInput.parse(raw)
         except CustomerInputError:
-            return None
+            return None, None
         if given.customer_id:
-            return given.customer_id
+            return given.customer_id, None
         if given.identity is None:
-            return None
+            return None, None
         try:
             pepper = self.ctx.secrets.pepper
         except Refusal:  # a chain store before its first sync: no customer can exist yet
-            return None
-        return ("hash", given.identity.hashed(pepper))
+            return None, None
+        return None, given.identity.hashed(pepper)
 
 
 # the first symbol of a voucher code is a key-id tag of 16 or more (see domain/codes.py)
