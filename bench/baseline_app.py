@@ -1,7 +1,9 @@
 """The bare baseline for bench/till_latency.py: a minimal WSGI app under the same server.
 
 GET /read does one SQLite read; POST /write does one durable SQLite write (WAL, synchronous=FULL),
-with the same connection settings as the store service. Run: python bench/baseline_app.py DB PORT THREADS
+with the same connection settings as the store service. Run: python bench/baseline_app.py DB PORT THREADS [MODE]
+MODE ``flask``: the read behind an empty Flask route; ``inline``: GET /read answered on waitress's
+loop thread (``pos_referral.web.waitress_inline``, as the store service answers quotes).
 """
 
 from __future__ import annotations
@@ -76,5 +78,12 @@ if __name__ == "__main__":
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     db, port, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    factory = make_flask_app if len(sys.argv) > 4 and sys.argv[4] == "flask" else make_app
-    waitress.serve(factory(db), host="127.0.0.1", port=port, threads=threads, _quiet=True)
+    mode = sys.argv[4] if len(sys.argv) > 4 else ""
+    if mode == "inline":  # GET /read answered on waitress's loop thread, as the store service answers quotes
+        from pos_referral.web import waitress_inline
+
+        waitress_inline.create(make_app(db), lambda method, path: method == "GET" and path == "/read",
+                               host="127.0.0.1", port=port, threads=threads).run()
+    else:
+        factory = make_flask_app if mode == "flask" else make_app
+        waitress.serve(factory(db), host="127.0.0.1", port=port, threads=threads, _quiet=True)

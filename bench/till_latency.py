@@ -4,6 +4,11 @@ Prints p50/p99 latency and throughput at 1, 4 and 16 concurrent clients, beside 
 measured in the same run (bench/baseline_app.py: a minimal WSGI app under the same waitress
 settings doing one SQLite read, and one durable SQLite write), and the ratios the issue targets.
 
+`pos-referral serve` answers quotes on waitress's loop thread (pos_referral/web/waitress_inline.py);
+the issue's baseline is stock waitress, whose worker-thread hand-off is most of a bare read's cost.
+So the same bare read is also measured answered on the loop thread ("baseline read, inline"), and
+the quote's ratios are printed against both.
+
     python bench/till_latency.py [--seconds 4] [--threads 8] [--slices 4]
 
 Each measurement is cut into ``--slices`` parts taken in turn with the others (baseline, quote,
@@ -142,10 +147,14 @@ def main() -> None:
     base_port = free_port()
     baseline = subprocess.Popen([sys.executable, str(Path(__file__).with_name("baseline_app.py")),
                                  str(root / "baseline.db"), str(base_port), str(args.threads)])
+    inline_port = free_port()
+    inline = subprocess.Popen([sys.executable, str(Path(__file__).with_name("baseline_app.py")),
+                               str(root / "inline.db"), str(inline_port), str(args.threads), "inline"])
     floor_port = free_port()
     floor = subprocess.Popen([sys.executable, str(Path(__file__).with_name("baseline_app.py")),
                               str(root / "floor.db"), str(floor_port), str(args.threads), "flask"])
     wait_port(base_port)
+    wait_port(inline_port)
     wait_port(floor_port)
 
     def floor_read(n: int, i: int) -> tuple[str, str, bytes, dict[str, str]]:
@@ -166,6 +175,7 @@ def main() -> None:
             collected: dict[str, tuple[list[float], int]] = {}
             for _ in range(args.slices):
                 for name, port, fn in (("baseline read", base_port, base_read),
+                                       ("baseline read, inline", inline_port, base_read),
                                        ("flask floor (context)", floor_port, floor_read),
                                        ("quote", server.port, quote),
                                        ("baseline durable write", base_port, base_write),
@@ -188,6 +198,7 @@ def main() -> None:
         frames = wal_frames_per_redemption(root / "data" / "pos-referral.db", redeem_one)
     finally:
         baseline.terminate()
+        inline.terminate()
         floor.terminate()
         server.stop()
 
@@ -200,9 +211,12 @@ def main() -> None:
     print("                 redemptions/s / baseline durable writes/s >= 0.4 and redemptions/s >= 300")
     for clients, r in rows:
         q, b, red, w = r["quote"], r["baseline read"], r["redemption"], r["baseline durable write"]
+        i = r["baseline read, inline"]
         print(f"{clients:>3} clients: quote p99 ratio {q[1] / b[1]:.2f}, quote throughput ratio {q[2] / b[2]:.2f}, "
               f"redemption rate ratio {red[2] / w[2]:.2f} ({red[2]:.0f}/s vs {w[2]:.0f}/s); "
               f"quote throughput / empty Flask route {q[2] / r['flask floor (context)'][2]:.2f}")
+        print(f"             against the inline baseline read: quote p99 ratio {q[1] / i[1]:.2f}, "
+              f"quote throughput ratio {q[2] / i[2]:.2f}")
     print()
     print(f"disk, same run: a redemption commits {frames:.1f} WAL pages (the baseline write 2-3); a durable commit of")
     for clients, (p1, m1, p18, m18) in probes.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import click
 from pos_referral.bootstrap import PeriodicTask, Store, build_store
 from pos_referral.cli_options import PassDownGroup
 from pos_referral.config import ConfigError, Settings, load_settings
+
+GC_YOUNG_THRESHOLD = 50_000  # objects allocated (net) before a young collection; CPython default 700
 
 
 class Obj:
@@ -68,9 +71,9 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose
 @click.pass_obj
 def serve(obj: Obj, host: str | None, port: int | None) -> None:
     """Run the store service with waitress (migrates the schema first)."""
-    import waitress
-
     from pos_referral import create_app
+    from pos_referral.web import perf_hot_path as hot_path
+    from pos_referral.web import waitress_inline
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = obj.settings(server=overrides) if overrides else obj.settings()
@@ -82,11 +85,25 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
                f"(data: {settings.data_dir})")
     quiet_queue_warnings()
+    calm_garbage_collector()
     try:
-        waitress.serve(app, host=server.host, port=server.port, threads=server.threads,
-                       ident="pos-referral", channel_timeout=30, connection_limit=200)
+        waitress_inline.serve(app, hot_path.answered_inline, host=server.host, port=server.port,
+                              threads=server.threads, ident="pos-referral", channel_timeout=30,
+                              connection_limit=200)
     finally:
         store.close()
+
+
+def calm_garbage_collector() -> None:
+    """Move everything start-up built (Flask, SQLAlchemy, the program, compiled statements) out of the
+    collector's reach and let the youngest generation grow larger before it is collected.
+
+    A redemption allocates a few thousand short-lived objects and frees nearly all of them by
+    reference counting; yet the cyclic collector ran every 700 allocations and its older
+    generations walked every long-lived object of the process (~6% of a redemption's CPU)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
 
 
 def quiet_queue_warnings() -> None:

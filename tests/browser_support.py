@@ -10,13 +10,13 @@ import importlib.util
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-import waitress
-from flask import Flask
+
+from pos_referral.web import perf_hot_path, waitress_inline
 
 CHROMIUM = os.environ.get("POS_REFERRAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -42,11 +42,15 @@ def require_browser() -> None:
     pytest.skip(reason)
 
 
-class LiveServer:
-    """The real WSGI app under waitress (as ``pos-referral serve`` runs it) in a thread."""
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-    def __init__(self, app: Flask, threads: int = 8) -> None:
-        self.server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
+
+class LiveServer:
+    """A WSGI app under waitress as ``pos-referral serve`` runs it (quotes on the loop thread), in a thread."""
+
+    def __init__(self, app: WSGIApp, threads: int = 8,
+                 inline: waitress_inline.Inline = perf_hot_path.answered_inline) -> None:
+        self.server: Any = waitress_inline.create(app, inline, host="127.0.0.1", port=0, threads=threads,
                                                   ident="pos-referral-test", channel_timeout=30)
         self.port = int(self.server.effective_port)
         self._thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
@@ -77,7 +81,7 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(app: Flask) -> Iterator[LiveServer]:
+def live_server(app: WSGIApp) -> Iterator[LiveServer]:
     server = LiveServer(app).start()
     try:
         yield server

@@ -156,3 +156,8 @@ class HotPath:
         headers.append(("Content-Length", str(len(payload))))
         start_response(_STATUS.get(status, f"{status} UNKNOWN"), headers)
         return [payload]
+
+
+def answered_inline(method: str, path: str) -> bool:
+    """What the server may answer on its I/O thread (``web.waitress_inline``): the quote, which only reads."""
+    return path == QUOTE and method == "POST"
