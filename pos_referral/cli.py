@@ -87,8 +87,8 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     quiet_queue_warnings()
     calm_garbage_collector()
     try:
-        waitress_inline.serve(app, hot_path.answered_inline, host=server.host, port=server.port,
-                              threads=server.threads, ident="pos-referral", channel_timeout=30,
+        waitress_inline.serve(app, hot_path.answered_inline, hot_path.batching(store), host=server.host,
+                              port=server.port, threads=server.threads, ident="pos-referral", channel_timeout=30,
                               connection_limit=200)
     finally:
         store.close()

@@ -15,8 +15,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from pos_referral.web import perf_hot_path, waitress_inline
+from pos_referral.web.auth import EXTENSION
+from pos_referral.web.waitress_batches import Batching
 
 CHROMIUM = os.environ.get("POS_REFERRAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -49,8 +52,11 @@ class LiveServer:
     """A WSGI app under waitress as ``pos-referral serve`` runs it (quotes on the loop thread), in a thread."""
 
     def __init__(self, app: WSGIApp, threads: int = 8,
-                 inline: waitress_inline.Inline = perf_hot_path.answered_inline) -> None:
-        self.server: Any = waitress_inline.create(app, inline, host="127.0.0.1", port=0, threads=threads,
+                 inline: waitress_inline.Inline = perf_hot_path.answered_inline,
+                 batching: Batching | None = None) -> None:
+        if batching is None and isinstance(app, Flask) and EXTENSION in app.extensions:
+            batching = perf_hot_path.batching(app.extensions[EXTENSION])  # redemptions batched, as serve does
+        self.server: Any = waitress_inline.create(app, inline, batching, host="127.0.0.1", port=0, threads=threads,
                                                   ident="pos-referral-test", channel_timeout=30)
         self.port = int(self.server.effective_port)
         self._thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)

@@ -9,7 +9,7 @@ timeout instead of failing), the read engine with a plain ``BEGIN`` (WAL readers
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +113,7 @@ class GroupCommit:
         self._queue: list[_Unit[Any]] = []
         self._leading = False
         self._conn: sa.Connection | None = None
+        self._here = threading.local()  # .shared: the _Shared transaction run_shared has open on this thread
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
         """Run ``work(conn)`` in the next shared transaction; return its result once committed.
@@ -121,6 +122,9 @@ class GroupCommit:
         is done, or to lead the next batch. (Waking every waiter after each batch, as one shared
         condition does, made each of them take the GIL only to sleep again: a redemption cost
         ~23 context switches at 4 clients.)"""
+        shared: _Shared | None = getattr(self._here, "shared", None)
+        if shared is not None:  # inside run_shared on this thread: at once, committed by run_shared
+            return shared.run(work)
         unit: _Unit[T] = _Unit(work)
         unit.wake.acquire()
         with self._mutex:
@@ -152,6 +156,39 @@ class GroupCommit:
                 done.wake.release()
             if successor is not None:
                 successor.wake.release()  # not done: it leads the next batch
+
+    def run_shared(self, steps: Sequence[Callable[[], None]]) -> Exception | None:
+        """Run ``steps`` one after another on this thread in one write transaction, COMMITted once.
+
+        Every ``run(work)`` a step makes on this thread runs at once inside that transaction (in its
+        own SAVEPOINT when there are several steps: a unit that raises is undone alone) and returns
+        *before* the COMMIT, so a step must hold any answer it builds until this returns. Returns
+        None once the COMMIT has returned (``synchronous=FULL``: on disk), or the exception that
+        stopped it, in which case nothing any step wrote was kept. A step that raises stops the
+        batch the same way (steps are expected to turn their own errors into answers).
+        The caller answers many requests from one thread (web/waitress_inline.py): no waiting
+        thread per request to wake, and one fsync for all of them."""
+        with self._lock if self._lock is not None else nullcontext():
+            conn, self._conn = self._conn or self._engine.connect(), None
+            try:
+                conn.begin()  # BEGIN IMMEDIATE on SQLite (see _sqlite_engine)
+                self._here.shared = _Shared(conn, savepoints=len(steps) > 1)
+                try:
+                    for step in steps:
+                        step()
+                finally:
+                    self._here.shared = None
+                conn.commit()
+            except BaseException as exc:
+                try:
+                    conn.invalidate()  # nothing of the batch is kept, no state lingers
+                finally:
+                    conn.close()
+                if not isinstance(exc, Exception):
+                    raise
+                return exc
+            self._conn = conn
+            return None
 
     def _run_batch(self, batch: list[_Unit[Any]]) -> None:
         with self._lock if self._lock is not None else nullcontext():
@@ -198,6 +235,35 @@ class GroupCommit:
             conn, self._conn = self._conn, None
         if conn is not None:
             close_rolled_back(conn)
+
+
+class _Shared:
+    """The transaction ``GroupCommit.run_shared`` holds open while its steps run."""
+
+    def __init__(self, conn: sa.Connection, savepoints: bool) -> None:
+        self.conn, self.savepoints = conn, savepoints
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        self._driver = driver
+
+    def run(self, work: Callable[[sa.Connection], T]) -> T:
+        if not self.savepoints:  # one step: its unit is the transaction (two statements fewer)
+            self.savepoints = True  # a second unit of that step would need its own
+            try:
+                return work(self.conn)
+            except Exception:
+                self.conn.rollback()
+                self.conn.begin()
+                raise
+        self._driver.execute("SAVEPOINT unit")
+        try:
+            result = work(self.conn)
+        except Exception:
+            self._driver.execute("ROLLBACK TO unit")
+            self._driver.execute("RELEASE unit")
+            raise
+        self._driver.execute("RELEASE unit")
+        return result
 
 
 @dataclass(frozen=True)

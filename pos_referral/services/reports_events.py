@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +60,24 @@ class Noted:
     basket_minor: int = 0
 
 
+_HELD = threading.local()
+
+
+@contextmanager
+def held_notes() -> Iterator[list[tuple[EventRecorder, Noted]]]:
+    """Notes made on this thread meanwhile are kept aside in the yielded list, not recorded.
+
+    For answers that are not final when they are built: redemptions answered together after one
+    shared COMMIT (web/waitress_inline.py). The caller records them (``recorder.note(item)``) once
+    that COMMIT held, and drops them if it failed: a report never counts a sale that was undone."""
+    notes: list[tuple[EventRecorder, Noted]] = []
+    _HELD.notes = notes
+    try:
+        yield notes
+    finally:
+        _HELD.notes = None
+
+
 @dataclass
 class EventRecorder:
     """Buffer + periodic flusher. Started lazily on the first note; ``stop()`` flushes what is left."""
@@ -74,6 +94,10 @@ class EventRecorder:
     dropped: int = 0
 
     def note(self, item: Noted) -> None:
+        held: list[tuple[EventRecorder, Noted]] | None = getattr(_HELD, "notes", None)
+        if held is not None:  # an answer not yet final (see held_notes)
+            held.append((self, item))
+            return
         with self._lock:
             if len(self._buffer) >= MAX_BUFFER:
                 self.dropped += 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -25,13 +25,16 @@ from werkzeug.wsgi import get_current_url
 
 from pos_referral.bootstrap import Store
 from pos_referral.domain.errors import Refusal
+from pos_referral.services.reports_events import held_notes
 from pos_referral.web import api
 from pos_referral.web.problems import PROBLEM_JSON, ApiProblem, problem_body
+from pos_referral.web.waitress_batches import Batching
 
 logger = logging.getLogger(__name__)
 
 OBSERVERS = "pos_referral.hot_path_observers"
 QUOTE, REDEEM = "/api/v1/checkouts/quote", "/api/v1/redemptions"
+VOUCHERS = "/api/v1/vouchers/"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode  # what Flask's jsonify writes
 _STATUS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
@@ -161,3 +164,35 @@ class HotPath:
 def answered_inline(method: str, path: str) -> bool:
     """What the server may answer on its I/O thread (``web.waitress_inline``): the quote, which only reads."""
     return path == QUOTE and method == "POST"
+
+
+def batched(method: str, path: str, headers: dict[str, str]) -> bool:
+    """What the server answers in shared-commit batches (``web.waitress_batches``): the calls that
+    record a redemption, referral or voucher. Their only writes are the unit they hand to
+    ``GroupCommit.run`` (sessions are signed cookies, report events wait in ``held_notes``)."""
+    return method == "POST" and (path == REDEEM or (path.startswith(VOUCHERS) and path.endswith("/redeem")))
+
+
+def batching(store: Store) -> Batching:
+    """How ``pos-referral serve`` batches redemptions for ``store``."""
+
+    def run_shared(steps: Sequence[Callable[[], None]]) -> Exception | None:
+        group = store.db.group_commit
+        if group is None:  # no shared commits (PostgreSQL): each step commits its own work
+            for step in steps:
+                step()
+            return None
+        with held_notes() as notes:  # report events wait for the COMMIT: a failed one counts nothing
+            error = group.run_shared(steps)
+        if error is None:
+            for recorder, item in notes:
+                recorder.note(item)
+        return error
+
+    def failed(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+        path = environ.get("PATH_INFO", "")
+        payload = (_encode(problem_body(500, "internal_error", "Something went wrong; nothing was recorded.",
+                                        path)) + "\n").encode()
+        return _STATUS[500], [("Content-Type", PROBLEM_JSON), ("Content-Length", str(len(payload)))], payload
+
+    return Batching(accepts=batched, run_shared=run_shared, failed=failed)

@@ -1,4 +1,4 @@
-"""waitress with the till's quote answered on the server's own I/O thread.
+"""waitress with the till's quote answered on the server's own I/O thread (and redemptions batched).
 
 waitress reads and parses requests on one thread (its asyncore loop) and hands each to a pool of
 worker threads. For a quote — ~45 us of reads that never wait on a lock or the disk — that
@@ -10,7 +10,8 @@ Here the dispatcher keeps requests that ``inline(method, path)`` accepts (the qu
 thread, which runs them with waitress's own ``channel.service()`` right after the poll that read
 them; everything else goes to the worker pool as before. Same waitress code, same task, same
 output path — only the thread differs. What runs inline must never block: a quote's SQLite reads
-on WAL do not wait for writers.
+on WAL do not wait for writers. Requests a ``Batching`` accepts (redemptions) go to one writer
+thread instead, which answers them in batches after one shared COMMIT (web/waitress_batches.py).
 """
 
 from __future__ import annotations
@@ -24,27 +25,39 @@ from waitress import wasyncore
 from waitress.server import create_server
 from waitress.task import ThreadedTaskDispatcher
 
+from pos_referral.web.waitress_batches import Answering, Batching, Writer
+
 Inline = Callable[[str, str], bool]
 
 
 class InlineDispatcher(ThreadedTaskDispatcher):
     """waitress's thread pool, except that accepted requests met on the loop thread stay there."""
 
-    def __init__(self, inline: Inline) -> None:
+    def __init__(self, inline: Inline, batching: Batching | None = None) -> None:
         super().__init__()
-        self._inline = inline
+        self._inline, self._batching = inline, batching
         self._due: deque[Any] = deque()
         self.loop_thread: int | None = None
+        self.writer: Writer | None = None  # set by ``create`` when there is a Batching
 
     def add_task(self, task: Any) -> None:
         # ``task`` is an HTTPChannel whose first queued request is ready; from the loop thread this
         # is called inside the channel's ``requests_lock``, so it is only noted here and run by ``drain``
         request = task.requests[0] if getattr(task, "requests", None) else None
-        if (request is not None and threading.get_ident() == self.loop_thread and not request.error
-                and self._inline(request.command, request.path)):
-            self._due.append(task)
-            return
+        if request is not None and not request.error:
+            if threading.get_ident() == self.loop_thread and self._inline(request.command, request.path):
+                self._due.append(task)
+                return
+            if (self.writer is not None and self._batching is not None
+                    and self._batching.accepts(request.command, request.path, request.headers)):
+                self.writer.submit(task)
+                return
         super().add_task(task)
+
+    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
+        if self.writer is not None:
+            self.writer.stop(timeout)
+        return bool(super().shutdown(cancel_pending, timeout))
 
     def drain(self) -> None:
         """Serve what the last poll kept for this thread (a served channel may queue its next request)."""
@@ -68,17 +81,21 @@ class _InlineLoop:
             drain()
 
 
-def create(app: Callable[..., Any], inline: Inline, **adjustments: Any) -> Any:
-    """A waitress server (``create_server``) whose loop answers ``inline`` requests itself."""
-    dispatcher = InlineDispatcher(inline)
+def create(app: Callable[..., Any], inline: Inline, batching: Batching | None = None, **adjustments: Any) -> Any:
+    """A waitress server (``create_server``) whose loop answers ``inline`` requests itself and whose
+    writer thread answers ``batching``'s requests in batches."""
+    dispatcher = InlineDispatcher(inline, batching)
     dispatcher.set_thread_count(int(adjustments.get("threads", 4)))
-    server = create_server(app, _dispatcher=dispatcher, **adjustments)
+    answering = Answering(app)
+    server = create_server(answering, _dispatcher=dispatcher, **adjustments)
     server.asyncore = _InlineLoop(dispatcher)
+    if batching is not None:
+        dispatcher.writer = Writer(answering, batching)
     return server
 
 
-def serve(app: Callable[..., Any], inline: Inline, **adjustments: Any) -> None:
-    """``waitress.serve`` with ``inline`` requests answered on the loop thread."""
-    server = create(app, inline, **adjustments)
+def serve(app: Callable[..., Any], inline: Inline, batching: Batching | None = None, **adjustments: Any) -> None:
+    """``waitress.serve`` with ``inline`` requests answered on the loop thread, ``batching``'s batched."""
+    server = create(app, inline, batching, **adjustments)
     server.print_listen("Serving on http://{}:{}")
     server.run()

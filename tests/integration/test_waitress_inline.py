@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pos_referral.web.perf_hot_path import answered_inline
+from pos_referral.web.perf_hot_path import answered_inline, batched
 from tests.browser_support import LiveServer
 
 RELEASE = threading.Event()
@@ -103,7 +103,9 @@ def test_a_malformed_request_on_an_inline_path_gets_waitress_own_error(server: L
     assert status == 400
 
 
-def test_the_store_service_answers_only_the_quote_inline() -> None:
+def test_the_store_service_answers_the_quote_inline_and_batches_redemptions() -> None:
     assert answered_inline("POST", "/api/v1/checkouts/quote")
     assert not answered_inline("GET", "/api/v1/checkouts/quote")
     assert not answered_inline("POST", "/api/v1/redemptions")  # it waits for a durable COMMIT: never inline
+    assert batched("POST", "/api/v1/redemptions", {}) and batched("POST", "/api/v1/vouchers/V1/redeem", {})
+    assert not batched("POST", "/api/v1/checkouts/quote", {}) and not batched("GET", "/api/v1/redemptions", {})

@@ -170,6 +170,13 @@ def test_every_swap_of_every_pair_of_neighbours_is_caught_including_the_check_sy
                     parse(swapped(code, i), KEYRING)
 
 
+@pytest.mark.parametrize(("payload", "check"), [("M9S346Q3D25VT", "1"), ("4F5V37E3S3E28", "W"),
+                                               ("JT97KB6CQ643D", "6"), ("ZVMXXQKFBF5KZ", "Y")])
+def test_check_symbols_are_the_ones_codes_already_carry(payload: str, check: str) -> None:
+    """Pinned from the first (computed, not looked-up) implementation: printed cards must stay valid."""
+    assert check_symbol(payload) == check
+
+
 @pytest.mark.parametrize("raw", ["", "ABC", "0" * 13, "0" * 15, "U" * 14, "É" * 14, "ABCD*EFGH+JKMN"])
 def test_wrong_length_or_foreign_symbols_are_refused_as_mistyped(raw: str) -> None:
     with pytest.raises(MistypedCode) as err:
