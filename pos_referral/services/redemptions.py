@@ -31,7 +31,7 @@ from pos_referral.services.print_jobs import queue_footer
 from pos_referral.services.referral_codes import Holder, issue_in_session
 from pos_referral.services.unit_of_work import WriteConnection
 from pos_referral.sync.offline import record_placeholder_referrer
-from pos_referral.sync.outbox import add_event
+from pos_referral.sync.outbox import add_event, add_events
 
 
 class IdempotencyConflict(Exception):
@@ -61,7 +61,6 @@ def body_hash(body: object) -> str:
 
 _REPLAY = sa.select(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.body).where(
     IdempotencyRecord.key == sa.bindparam("key"))
-_SALE_USED = sa.select(Redemption.id).where(Redemption.sale_id == sa.bindparam("sale_id"))
 _IDENTITY_HASH = sa.select(Customer.identity_hash).where(Customer.id == sa.bindparam("id"))
 _INSERT_IDEMPOTENCY = sa.insert(table(IdempotencyRecord))
 _INSERT_REDEMPTION = sa.insert(table(Redemption))
@@ -138,8 +137,8 @@ def _record_referral(
     program, code_row = ev.program, ev.code_row
     if not req.customer.given:
         raise Refusal("customer_required")
-    if conn.execute(_SALE_USED, {"sale_id": req.sale_id}).first() is not None:
-        raise Refusal("sale_already_used")
+    # a sale already used is refused by uq_redemptions_sale at the insert below (sale_already_used,
+    # see _refusal_from_integrity): the unit's savepoint undoes what came before; no look-up first
     if ev.friend_id is None:
         if req.customer.customer_id:
             raise Refusal("unknown_customer")
@@ -153,8 +152,9 @@ def _record_referral(
         record_placeholder_referrer(conn, code_row.code, code_row.customer_id, program.id, code_row.variant,
                                     ev.origin_store, now)
     holder = Holder(friend_id, identity_hash, req.customer.first_name)
+    events: list[tuple[str, dict[str, Any]]] = []
     own = issue_in_session(conn, ctx, holder, program, channel="receipt", till_id=req.till_id, now=now,
-                           known_new=known_new)
+                           known_new=known_new, events=events)
     redemption_id = new_id()
     conn.execute(_INSERT_REDEMPTION, dict(
         id=redemption_id, code=code_row.code, program_id=program.id, variant=code_row.variant,
@@ -187,7 +187,7 @@ def _record_referral(
     job_id = queue_footer(conn, ctx, first_name=req.customer.first_name, language=req.customer.language,
                           code=own.code, discount_minor=ev.discount_minor, program=program,
                           owner_url=links.owner_url(ctx, landing, own.code), redemption_id=redemption_id)
-    add_event(conn, "redemption_recorded", {
+    events.append(("redemption_recorded", {
         "redemption_id": redemption_id, "code": code_row.code, "program_id": program.id,
         "referrer_id": code_row.customer_id, "friend_id": friend_id, "friend_identity_hash": identity_hash,
         "sale_id": req.sale_id, "till_id": req.till_id, "store_no": ctx.store_no,
@@ -196,7 +196,8 @@ def _record_referral(
         # what central needs to mirror this sale's ledger and own the referrer's reward
         "variant": code_row.variant, "reward_id": reward_id, "hold_until": hold_until and hold_until.isoformat(),
         "friend_points": ev.reward_rule.points if ev.reward_rule else 0,
-    }, now)
+    }))
+    add_events(conn, events, now)  # the friend's code_issued first, as central expects
     return {
         "redemption_id": redemption_id,
         "kind": "referral",

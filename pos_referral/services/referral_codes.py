@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -86,10 +87,13 @@ def issue_in_session(
     till_id: str,
     now: datetime,
     known_new: bool = False,
+    events: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> IssuedCode:
     """The customer's code for ``program``, minting it if they have none yet.
 
-    ``known_new`` skips the look-up for a customer created in this same transaction."""
+    ``known_new`` skips the look-up for a customer created in this same transaction. With
+    ``events`` the ``code_issued`` event is appended there for the caller to queue (``add_events``)
+    with its own, in one statement, instead of queued here."""
     if not known_new:
         existing = db.execute(_EXISTING, {"customer_id": holder.customer_id, "program_id": program.id}).first()
         if existing is not None:
@@ -102,14 +106,13 @@ def issue_in_session(
         variant=variant.name if variant else "", channel=channel, store_no=ctx.store_no, till_id=till_id,
         created_at=now, expires_at=expires,
     ))
-    add_event(
-        db,
-        "code_issued",
-        {"code": code, "customer_id": holder.customer_id, "program_id": program.id, "channel": channel,
-         "store_no": ctx.store_no, "till_id": till_id, "identity_hash": holder.identity_hash,
-         "first_name": holder.first_name, "at": now.isoformat()},
-        now,
-    )
+    issued = {"code": code, "customer_id": holder.customer_id, "program_id": program.id, "channel": channel,
+              "store_no": ctx.store_no, "till_id": till_id, "identity_hash": holder.identity_hash,
+              "first_name": holder.first_name, "at": now.isoformat()}
+    if events is None:
+        add_event(db, "code_issued", issued, now)
+    else:
+        events.append(("code_issued", issued))
     return IssuedCode(code, holder.customer_id, program.id, expires, created=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,3 +23,9 @@ def add_event(db: so.Session | sa.Connection, type_: str, payload: dict[str, Any
     event_id = new_id()  # time-ordered: the event_id index grows at its right edge (db/base.py)
     db.execute(_INSERT_EVENT, dict(event_id=event_id, type=type_, payload=payload, created_at=now))
     return event_id
+
+
+def add_events(db: so.Session | sa.Connection, events: Sequence[tuple[str, dict[str, Any]]], now: datetime) -> None:
+    """Queue several events at once, in this order (one executemany: a redemption's two events)."""
+    db.execute(_INSERT_EVENT, [dict(event_id=new_id(), type=type_, payload=payload, created_at=now)
+                               for type_, payload in events])

@@ -47,25 +47,40 @@ class Batching:
     failed: Callable[[Environ], Answer]
 
 
+_KEPT = threading.local()  # on the writer thread in pass 2: .answer and .environ of the request being served
+
+
 class Answering:
     """The application waitress is given: answers from a kept answer when the writer has one for it."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
-        self._kept = threading.local()
 
     def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        answer: Answer | None = getattr(self._kept, "answer", None)
+        answer: Answer | None = getattr(_KEPT, "answer", None)
         if answer is None:
             return self.app(environ, start_response)
-        self._kept.answer = None
+        _KEPT.answer = None
         status, headers, body = answer
         start_response(status, headers)
         return [body]
 
-    def keep(self, answer: Answer | None) -> None:
-        """The answer for the next call on this thread (pass 2 of a batch)."""
-        self._kept.answer = answer
+
+class KeptTask(WSGITask):
+    """waitress's task, reusing the environ pass 1 built for the same request (not building it twice)."""
+
+    def get_environment(self) -> Environ:
+        kept: Environ | None = getattr(_KEPT, "environ", None)
+        if kept is None:
+            built: Environ = super().get_environment()
+            return built
+        _KEPT.environ = None
+        self.environ = kept
+        return kept
+
+
+def _keep(answer: Answer | None, environ: Environ | None) -> None:
+    _KEPT.answer, _KEPT.environ = answer, environ if answer is not None else None
 
 
 def capture(app: WSGIApp, environ: Environ) -> Answer:
@@ -92,8 +107,8 @@ def capture(app: WSGIApp, environ: Environ) -> Answer:
 class Writer:
     """One thread serving batched requests (``submit``ted waitress channels) as described above."""
 
-    def __init__(self, answering: Answering, batching: Batching, max_batch: int = 64) -> None:
-        self._answering, self._batching, self.max_batch = answering, batching, max_batch
+    def __init__(self, batching: Batching, max_batch: int = 64) -> None:
+        self._batching, self.max_batch = batching, max_batch
         self._cond = threading.Condition(threading.Lock())
         self._queue: list[Any] = []
         self._stopping = False
@@ -147,9 +162,10 @@ class Writer:
             if error is not None:
                 logger.error("shared commit of %d redemptions failed, nothing kept: %s", len(steps), error)
                 answers = [None if env is None else self._batching.failed(env) for env in environs]
-        for channel, answer in zip(batch, answers, strict=True):
-            self._answering.keep(answer)
+        for channel, answer, environ in zip(batch, answers, environs, strict=True):
+            channel.task_class = KeptTask  # any thread may serve this channel next: KeptTask falls back
+            _keep(answer, environ)
             try:
                 channel.service()  # waitress writes the kept answer (or, with none, serves it normally)
             finally:
-                self._answering.keep(None)
+                _keep(None, None)

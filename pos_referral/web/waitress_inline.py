@@ -90,7 +90,7 @@ def create(app: Callable[..., Any], inline: Inline, batching: Batching | None = 
     server = create_server(answering, _dispatcher=dispatcher, **adjustments)
     server.asyncore = _InlineLoop(dispatcher)
     if batching is not None:
-        dispatcher.writer = Writer(answering, batching)
+        dispatcher.writer = Writer(batching)
     return server
 
 
