@@ -53,6 +53,10 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    encoded: str = ""  # a fresh answer's body as compact sorted JSON (what the API sends), encoded once
+
+
+_canonical = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 def body_hash(body: object) -> str:
@@ -116,11 +120,12 @@ def _redeem_in(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: 
             body = _record_referral(conn, ctx, req, ev, now, base_url)
         else:
             body = _record_voucher_use(conn, ctx, req, ev, now)
+        encoded = _canonical(body)
         conn.execute(_INSERT_IDEMPOTENCY, dict(
-            key=key, request_hash=req.body_hash, status_code=201, body=json.dumps(body), created_at=now))
+            key=key, request_hash=req.body_hash, status_code=201, body=encoded, created_at=now))
     except sa_exc.IntegrityError as exc:
         raise _refusal_from_integrity(exc) from None
-    return Answer(201, body)
+    return Answer(201, body, encoded=encoded)
 
 
 def _refusal_from_integrity(exc: sa_exc.IntegrityError) -> Refusal:

@@ -106,13 +106,14 @@ class HotPath:
         if not isinstance(body, dict) or len(raw) != int(length):
             environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads it again and answers as it always does
             return self._next(environ, start_response)
-        status, answer, headers = self._answer(environ, path, token.strip(), body)
-        return self._send(start_response, status, answer, headers)
+        status, answer, headers, encoded = self._answer(environ, path, token.strip(), body)
+        return self._send(start_response, status, answer, headers, encoded)
 
     def _answer(self, environ: dict[str, Any], path: str, token: str,
-                body: dict[str, Any]) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+                body: dict[str, Any]) -> tuple[int, dict[str, Any], list[tuple[str, str]], str]:
+        """(status, answer, headers, the answer already encoded as ``_encode`` would, or "")."""
         headers: list[tuple[str, str]] = []
-        till_id = ""
+        till_id, encoded = "", ""
         try:
             found = self._store.tokens.till_for(token)
             if found is None:
@@ -125,7 +126,7 @@ class HotPath:
                 api.guard_lookups(self._store, till_id, remote)
                 done = api.redeem_answer(self._store, till_id, remote, body, environ.get("HTTP_IDEMPOTENCY_KEY", ""),
                                          _base_url(environ))
-                status, answer, replayed = done.status, done.body, done.replayed
+                status, answer, replayed, encoded = done.status, done.body, done.replayed, done.encoded
                 if replayed:
                     headers.append(("Idempotent-Replayed", "true"))
         except ApiProblem as exc:
@@ -143,7 +144,7 @@ class HotPath:
         headers.append(("Content-Type", "application/json" if status < 400 else PROBLEM_JSON))
         if status < 500:
             self._tell(HotCall(path, status, body, answer, replayed, till_id))
-        return status, answer, headers
+        return status, answer, headers, encoded
 
     def _tell(self, call: HotCall) -> None:
         for fn in self._app.extensions.get(OBSERVERS, ()):
@@ -154,8 +155,8 @@ class HotPath:
 
     @staticmethod
     def _send(start_response: Callable[..., Any], status: int, answer: dict[str, Any],
-              headers: list[tuple[str, str]]) -> Iterable[bytes]:
-        payload = (_encode(answer) + "\n").encode()
+              headers: list[tuple[str, str]], encoded: str = "") -> Iterable[bytes]:
+        payload = ((encoded or _encode(answer)) + "\n").encode()
         headers.append(("Content-Length", str(len(payload))))
         start_response(_STATUS.get(status, f"{status} UNKNOWN"), headers)
         return [payload]
