@@ -167,5 +167,7 @@ class Writer:
             _keep(answer, environ)
             try:
                 channel.service()  # waitress writes the kept answer (or, with none, serves it normally)
+            except Exception:  # one broken channel must not leave the rest of the batch unanswered
+                logger.exception("could not answer a batched request")
             finally:
                 _keep(None, None)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pos_referral.web.waitress_batches import Answer, Batching
+from pos_referral.web.waitress_batches import Answer, Batching, Writer
 from tests.browser_support import LiveServer
 from tests.integration.test_waitress_inline import connect, read_responses, request
 
@@ -125,3 +125,30 @@ def test_a_client_gone_before_the_commit_does_not_stop_the_writer(server: LiveSe
     with connect(server) as sock:
         sock.sendall(request("POST", "/write", "next"))
         assert read_responses(sock, 1) == [(201, "redemption-writer /write next")]
+
+
+def test_a_channel_that_cannot_be_served_does_not_leave_its_batch_unanswered(commits: Commits) -> None:
+    """A broken request in a batch (here: no request left on its channel) is logged and skipped."""
+    gate, served = threading.Event(), threading.Event()
+
+    class Channel:
+        requests: list[Any] = []  # no environ can be built: each is served alone in pass 2
+
+        def __init__(self, serve: Callable[[], None]) -> None:
+            self.serve = serve
+
+        def service(self) -> None:
+            self.serve()
+
+    def broken() -> None:
+        raise IndexError("no request")
+
+    writer = Writer(Batching(accepts=lambda *_: True, run_shared=commits.run_shared, failed=failed))
+    try:
+        writer.submit(Channel(lambda: gate.wait(5)))  # holds the writer while the next two queue up
+        writer.submit(Channel(broken))
+        writer.submit(Channel(served.set))
+        gate.set()
+        assert served.wait(5)  # the broken one came first in the same batch
+    finally:
+        writer.stop()
