@@ -166,69 +166,49 @@ class GroupCommit:
         None once the COMMIT has returned (``synchronous=FULL``: on disk), or the exception that
         stopped it, in which case nothing any step wrote was kept. A step that raises stops the
         batch the same way (steps are expected to turn their own errors into answers).
-        The caller answers many requests from one thread (web/waitress_inline.py): no waiting
+        The caller answers many requests from one thread (web/waitress_batches.py): no waiting
         thread per request to wake, and one fsync for all of them."""
         with self._lock if self._lock is not None else nullcontext():
             conn, self._conn = self._conn or self._engine.connect(), None
             try:
-                conn.begin()  # BEGIN IMMEDIATE on SQLite (see _sqlite_engine)
-                self._here.shared = _Shared(conn, savepoints=len(steps) > 1)
+                shared = self._here.shared = _Shared(conn, savepoints=len(steps) > 1)
                 try:
                     for step in steps:
                         step()
                 finally:
                     self._here.shared = None
-                conn.commit()
+                if shared.open:  # a lone step's refused unit was rolled back: nothing left to commit
+                    conn.commit()
             except BaseException as exc:
                 try:
-                    conn.invalidate()  # nothing of the batch is kept, no state lingers
+                    conn.invalidate()  # closed by the driver: nothing of the batch is kept, no state lingers
                 finally:
                     conn.close()
                 if not isinstance(exc, Exception):
                     raise
                 return exc
-            self._conn = conn
+            self._conn = conn  # kept for the next batch: no pool round trip per commit
             return None
 
     def _run_batch(self, batch: list[_Unit[Any]]) -> None:
-        with self._lock if self._lock is not None else nullcontext():
-            conn, self._conn = self._conn or self._engine.connect(), None
-            try:
-                driver = conn.connection.driver_connection
-                assert driver is not None
-                conn.begin()  # BEGIN IMMEDIATE on SQLite (see _sqlite_engine)
-                if len(batch) == 1:  # alone (one till at a time): the transaction is the unit's savepoint
-                    unit = batch[0]
-                    try:
-                        unit.result = unit.work(conn)
-                    except Exception as exc:
-                        unit.error = exc
-                        conn.rollback()
-                    else:
-                        conn.commit()
-                else:
-                    for unit in batch:
-                        driver.execute("SAVEPOINT unit")
-                        try:
-                            unit.result = unit.work(conn)
-                        except Exception as exc:
-                            unit.error = exc
-                            driver.execute("ROLLBACK TO unit")
-                        driver.execute("RELEASE unit")
-                    conn.commit()
-            except BaseException as exc:
+        """The queued units as the steps of one shared transaction (``run_shared``), each unit's result
+        or exception kept on it; if the COMMIT fails, every unit fails with ``GroupCommitFailed``."""
+
+        def step(unit: _Unit[Any]) -> Callable[[], None]:
+            def run() -> None:
                 try:
-                    conn.invalidate()  # closed by the driver: nothing the batch wrote is kept, no state lingers
-                finally:
-                    conn.close()
-                for unit in batch:
-                    unit.result = None
-                    unit.error = GroupCommitFailed(f"shared commit failed, nothing kept: {exc}")
-                    unit.error.__cause__ = exc
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                self._conn = conn  # kept for the next batch: no pool round trip per commit
+                    unit.result = self.run(unit.work)  # inside run_shared: at once, in the shared transaction
+                except Exception as exc:
+                    unit.error = exc
+            return run
+
+        try:
+            error = self.run_shared([step(unit) for unit in batch])
+        except BaseException as exc:  # not an Exception (KeyboardInterrupt...): fail the batch, then go on up
+            _fail(batch, exc)
+            raise
+        if error is not None:
+            _fail(batch, error)
 
     def close(self) -> None:
         with self._lock if self._lock is not None else nullcontext():
@@ -245,15 +225,20 @@ class _Shared:
         driver = conn.connection.driver_connection
         assert driver is not None
         self._driver = driver
+        conn.begin()  # BEGIN IMMEDIATE on SQLite (see _sqlite_engine)
+        self.open = True
 
     def run(self, work: Callable[[sa.Connection], T]) -> T:
+        if not self.open:  # a lone step's first unit was refused and rolled back: a new transaction
+            self.conn.begin()
+            self.open = True
         if not self.savepoints:  # one step: its unit is the transaction (two statements fewer)
             self.savepoints = True  # a second unit of that step would need its own
             try:
                 return work(self.conn)
             except Exception:
                 self.conn.rollback()
-                self.conn.begin()
+                self.open = False
                 raise
         self._driver.execute("SAVEPOINT unit")
         try:
@@ -264,6 +249,13 @@ class _Shared:
             raise
         self._driver.execute("RELEASE unit")
         return result
+
+
+def _fail(batch: list[_Unit[Any]], exc: BaseException) -> None:
+    for unit in batch:
+        unit.result = None
+        unit.error = GroupCommitFailed(f"shared commit failed, nothing kept: {exc}")
+        unit.error.__cause__ = exc
 
 
 @dataclass(frozen=True)

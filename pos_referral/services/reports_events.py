@@ -68,7 +68,7 @@ def held_notes() -> Iterator[list[tuple[EventRecorder, Noted]]]:
     """Notes made on this thread meanwhile are kept aside in the yielded list, not recorded.
 
     For answers that are not final when they are built: redemptions answered together after one
-    shared COMMIT (web/waitress_inline.py). The caller records them (``recorder.note(item)``) once
+    shared COMMIT (web/waitress_batches.py). The caller records them (``recorder.note(item)``) once
     that COMMIT held, and drops them if it failed: a report never counts a sale that was undone."""
     notes: list[tuple[EventRecorder, Noted]] = []
     _HELD.notes = notes
