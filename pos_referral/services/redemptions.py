@@ -53,14 +53,16 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
-    encoded: str = ""  # a fresh answer's body as compact sorted JSON (what the API sends), encoded once
+    encoded: str = ""  # a fresh answer's body as canonical_json (what the API sends), encoded once
 
 
-_canonical = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
+# compact, sorted keys: what Flask's jsonify writes, so one text serves the request hash, the stored
+# answer and the answer sent (web/perf_hot_path.py)
+canonical_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
 def body_hash(body: object) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
 
 
 _REPLAY = sa.select(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.body).where(
@@ -120,7 +122,7 @@ def _redeem_in(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: 
             body = _record_referral(conn, ctx, req, ev, now, base_url)
         else:
             body = _record_voucher_use(conn, ctx, req, ev, now)
-        encoded = _canonical(body)
+        encoded = canonical_json(body)
         conn.execute(_INSERT_IDEMPOTENCY, dict(
             key=key, request_hash=req.body_hash, status_code=201, body=encoded, created_at=now))
     except sa_exc.IntegrityError as exc:

@@ -25,6 +25,7 @@ from werkzeug.wsgi import get_current_url
 
 from pos_referral.bootstrap import Store
 from pos_referral.domain.errors import Refusal
+from pos_referral.services.redemptions import canonical_json
 from pos_referral.services.reports_events import held_notes
 from pos_referral.web import api
 from pos_referral.web.problems import PROBLEM_JSON, ApiProblem, problem_body
@@ -36,7 +37,6 @@ OBSERVERS = "pos_referral.hot_path_observers"
 QUOTE, REDEEM = "/api/v1/checkouts/quote", "/api/v1/redemptions"
 VOUCHERS = "/api/v1/vouchers/"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode  # what Flask's jsonify writes
 _STATUS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 
@@ -111,7 +111,7 @@ class HotPath:
 
     def _answer(self, environ: dict[str, Any], path: str, token: str,
                 body: dict[str, Any]) -> tuple[int, dict[str, Any], list[tuple[str, str]], str]:
-        """(status, answer, headers, the answer already encoded as ``_encode`` would, or "")."""
+        """(status, answer, headers, the answer already encoded by ``canonical_json``, or "")."""
         headers: list[tuple[str, str]] = []
         till_id, encoded = "", ""
         try:
@@ -140,7 +140,7 @@ class HotPath:
         except Exception:
             logger.exception("unexpected error on POST %s", path)
             status, replayed = 500, False
-            answer = problem_body(500, "internal_error", "Something went wrong; nothing was recorded.", path)
+            answer = _internal_error(path)
         headers.append(("Content-Type", "application/json" if status < 400 else PROBLEM_JSON))
         if status < 500:
             self._tell(HotCall(path, status, body, answer, replayed, till_id))
@@ -156,10 +156,19 @@ class HotPath:
     @staticmethod
     def _send(start_response: Callable[..., Any], status: int, answer: dict[str, Any],
               headers: list[tuple[str, str]], encoded: str = "") -> Iterable[bytes]:
-        payload = ((encoded or _encode(answer)) + "\n").encode()
+        payload = _payload(answer, encoded)
         headers.append(("Content-Length", str(len(payload))))
         start_response(_STATUS.get(status, f"{status} UNKNOWN"), headers)
         return [payload]
+
+
+def _internal_error(path: str) -> dict[str, Any]:
+    return problem_body(500, "internal_error", "Something went wrong; nothing was recorded.", path)
+
+
+def _payload(answer: dict[str, Any], encoded: str = "") -> bytes:
+    """The body sent: ``encoded`` when the answer already has it, else the answer encoded now."""
+    return ((encoded or canonical_json(answer)) + "\n").encode()
 
 
 def answered_inline(method: str, path: str) -> bool:
@@ -191,9 +200,7 @@ def batching(store: Store) -> Batching:
         return error
 
     def failed(environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
-        path = environ.get("PATH_INFO", "")
-        payload = (_encode(problem_body(500, "internal_error", "Something went wrong; nothing was recorded.",
-                                        path)) + "\n").encode()
+        payload = _payload(_internal_error(environ.get("PATH_INFO", "")))
         return _STATUS[500], [("Content-Type", PROBLEM_JSON), ("Content-Length", str(len(payload)))], payload
 
     return Batching(accepts=batched, run_shared=run_shared, failed=failed)

@@ -12,7 +12,7 @@ import pytest
 
 from pos_referral.web.waitress_batches import Answer, Batching, Writer
 from tests.browser_support import LiveServer
-from tests.integration.test_waitress_inline import connect, read_responses, request
+from tests.integration.test_waitress_inline import connect, pipelined, read_responses, request
 
 
 class Commits:
@@ -107,10 +107,8 @@ def test_a_failed_commit_answers_every_request_of_its_batch_with_the_failure(ser
 
 
 def test_pipelined_batched_and_other_requests_are_answered_in_order(server: LiveServer) -> None:
-    with connect(server) as sock:
-        sock.sendall(b"".join([request("POST", "/write", "1"), request("GET", "/page"), request("POST", "/write", "3"),
-                               request("POST", "/write", "4")]))
-        answers = read_responses(sock, 4)
+    answers = pipelined(server, request("POST", "/write", "1"), request("GET", "/page"), request("POST", "/write", "3"),
+                        request("POST", "/write", "4"))
     assert [b.split(" ", 1)[1] for _, b in answers] == ["/write 1", "/page ", "/write 3", "/write 4"]
     assert answers[0][1].startswith("redemption-writer") and answers[1][1].startswith("waitress-")
 

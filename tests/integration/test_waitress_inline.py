@@ -77,11 +77,16 @@ def test_chosen_requests_run_on_the_loop_thread_and_others_on_the_pool(server: L
     assert b3.startswith("waitress-") and b3.endswith(" /other b")
 
 
+def pipelined(live: LiveServer, *requests: bytes) -> list[tuple[int, str]]:
+    """Send ``requests`` in one write on one connection; their answers, in the order they came."""
+    with connect(live) as sock:
+        sock.sendall(b"".join(requests))
+        return read_responses(sock, len(requests))
+
+
 def test_pipelined_requests_are_answered_in_order_whichever_thread_serves_them(server: LiveServer) -> None:
-    with connect(server) as sock:
-        sock.sendall(b"".join([request("POST", "/fast", "1"), request("GET", "/other"), request("POST", "/fast", "3"),
-                               request("POST", "/fast", "4")]))
-        answers = read_responses(sock, 4)
+    answers = pipelined(server, request("POST", "/fast", "1"), request("GET", "/other"), request("POST", "/fast", "3"),
+                        request("POST", "/fast", "4"))
     assert [b.split(" ", 1)[1] for _, b in answers] == ["/fast 1", "/other ", "/fast 3", "/fast 4"]
 
 
