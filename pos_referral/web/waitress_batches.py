@@ -115,6 +115,9 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="redemption-writer", daemon=True)
         self._thread.start()
 
+    def accepts(self, method: str, path: str, headers: dict[str, str]) -> bool:
+        return self._batching.accepts(method, path, headers)
+
     def submit(self, channel: Any) -> None:
         with self._cond:
             self._queue.append(channel)

@@ -33,9 +33,9 @@ Inline = Callable[[str, str], bool]
 class InlineDispatcher(ThreadedTaskDispatcher):
     """waitress's thread pool, except that accepted requests met on the loop thread stay there."""
 
-    def __init__(self, inline: Inline, batching: Batching | None = None) -> None:
+    def __init__(self, inline: Inline) -> None:
         super().__init__()
-        self._inline, self._batching = inline, batching
+        self._inline = inline
         self._due: deque[Any] = deque()
         self.loop_thread: int | None = None
         self.writer: Writer | None = None  # set by ``create`` when there is a Batching
@@ -48,8 +48,7 @@ class InlineDispatcher(ThreadedTaskDispatcher):
             if threading.get_ident() == self.loop_thread and self._inline(request.command, request.path):
                 self._due.append(task)
                 return
-            if (self.writer is not None and self._batching is not None
-                    and self._batching.accepts(request.command, request.path, request.headers)):
+            if self.writer is not None and self.writer.accepts(request.command, request.path, request.headers):
                 self.writer.submit(task)
                 return
         super().add_task(task)
@@ -84,12 +83,13 @@ class _InlineLoop:
 def create(app: Callable[..., Any], inline: Inline, batching: Batching | None = None, **adjustments: Any) -> Any:
     """A waitress server (``create_server``) whose loop answers ``inline`` requests itself and whose
     writer thread answers ``batching``'s requests in batches."""
-    dispatcher = InlineDispatcher(inline, batching)
+    dispatcher = InlineDispatcher(inline)
     dispatcher.set_thread_count(int(adjustments.get("threads", 4)))
-    answering = Answering(app)
-    server = create_server(answering, _dispatcher=dispatcher, **adjustments)
-    server.asyncore = _InlineLoop(dispatcher)
     if batching is not None:
+        app = Answering(app)  # answers a batched request from the answer its batch kept
+    server = create_server(app, _dispatcher=dispatcher, **adjustments)
+    server.asyncore = _InlineLoop(dispatcher)
+    if batching is not None:  # its thread starts once the sockets are bound
         dispatcher.writer = Writer(batching)
     return server
 
