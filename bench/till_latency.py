@@ -9,7 +9,7 @@ the issue's baseline is stock waitress, whose worker-thread hand-off is most of 
 So the same bare read is also measured answered on the loop thread ("baseline read, inline"), and
 the quote's ratios are printed against both.
 
-    python bench/till_latency.py [--seconds 4] [--threads 8] [--slices 4]
+    python bench/till_latency.py [--seconds 4] [--threads 8] [--slices 4] [--clients 1 4 16]
 
 Each measurement is cut into ``--slices`` parts taken in turn with the others (baseline, quote,
 baseline, quote, ...), so a shared machine's drifting load falls on both sides of every ratio.
@@ -123,6 +123,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (both servers)")
     parser.add_argument("--slices", type=int, default=4, help="interleaved parts of each measurement")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], help="client counts to measure")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="till-bench-"))
     config = make_config(root, {"max_count = 10": "max_count = 0", 'max_amount = "100.00"': 'max_amount = "0"'})
@@ -169,7 +170,7 @@ def main() -> None:
     rows = []
     probes: dict[int, tuple[float, float, float, float]] = {}
     try:
-        for clients in (1, 4, 16):
+        for clients in args.clients:
             run_load(server.port, clients, 0.5, quote)  # warm up
             part = args.seconds / args.slices
             collected: dict[str, tuple[list[float], int]] = {}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -25,26 +26,32 @@ Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
 
 
-class _SameInstant:
-    """A UTC time column's bind processor that remembers its last conversion.
+class _UTCText:
+    """A UTC time column's bind processor on SQLite: aware datetime -> SQLAlchemy's stored text.
 
-    A redemption writes the same ``now`` into a dozen columns (created_at, at, updated_at...) of
-    different statements; converting it (to naive UTC, then to SQLite's text form) once instead of
-    each time saves ~5 us per column. Datetimes are immutable, so the same object always converts
-    the same way; the memo is one tuple, replaced whole (safe across threads)."""
+    Same text as ``UTCDateTime`` then SQLite's ``DATETIME`` processor give (naive UTC,
+    ``YYYY-MM-DD HH:MM:SS.ffffff``), in one step, remembered per instant: a redemption writes its
+    ``now`` into a dozen columns and two or three other instants besides (expiry, hold), and
+    converting each once instead of per column saves ~5 us a column. Datetimes are immutable and
+    hash by value, so a remembered text is always right; the memo is cleared when it grows."""
 
-    _last: tuple[Any, Any] = (None, None)
+    def __init__(self) -> None:
+        self._memo: dict[datetime, str] = {}
 
-    def __init__(self, proc: Callable[[Any], Any]) -> None:
-        self._proc = proc
+    def __call__(self, value: datetime) -> str:
+        text = self._memo.get(value)
+        if text is None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+            text = utc.replace(tzinfo=None).isoformat(" ", "microseconds")
+            if len(self._memo) >= 64:
+                self._memo.clear()
+            self._memo[value] = text
+        return text
 
-    def __call__(self, value: Any) -> Any:
-        last = _SameInstant._last
-        if last[0] is value:
-            return last[1]
-        out = self._proc(value)
-        _SameInstant._last = (value, out)
-        return out
+
+_utc_text = _UTCText()  # shared by every compiled statement: one instant, converted once
 
 
 class _Compiled:
@@ -71,19 +78,25 @@ class _Compiled:
                     raise ValueError(f"column {bind.key} needs a default computed per row")
                 default = column_default.arg
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if proc is not None and isinstance(bind.type, UTCDateTime):
-                proc = _SameInstant(proc)
+            if isinstance(bind.type, UTCDateTime) and dialect.name == "sqlite":
+                proc = _utc_text
             self.params.append((bind.key, default, proc))
         found: Any = getattr(stmt, "selected_columns", None) or getattr(stmt, "exported_columns", None)
         columns: list[Any] = list(found or ())
         self.results: list[Processor] = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                                         for col in columns]
         self.has_processors = any(p is not None for p in self.results)
+        self._given = [(key, default) for key, default, _ in self.params]
+        self._processed = [(i, proc) for i, (_, _, proc) in enumerate(self.params) if proc is not None]
 
-    def bind(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+    def bind(self, values: Mapping[str, Any]) -> list[Any]:
         get = values.get
-        return tuple([v if p is None or v is None else p(v)
-                      for v, p in [(get(key, default), proc) for key, default, proc in self.params]])
+        out = [get(key, default) for key, default in self._given]
+        for i, proc in self._processed:  # only the parameters with a type processor (times, JSON)
+            value = out[i]
+            if value is not None:
+                out[i] = proc(value)
+        return out
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         if not self.has_processors:

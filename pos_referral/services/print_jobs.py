@@ -12,6 +12,7 @@ from pos_referral.db.models import PrintJob
 from pos_referral.domain.codes import format_display
 from pos_referral.domain.money import format_money
 from pos_referral.domain.rules import Program
+from pos_referral.services import links
 from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -48,12 +49,13 @@ def footer_context(ctx: StoreContext, *, first_name: str, code: str, discount_mi
 
 
 def queue_footer(db: so.Session | sa.Connection, ctx: StoreContext, *, first_name: str, language: str, code: str,
-                 discount_minor: int, program: Program, owner_url: str, redemption_id: str) -> int | None:
-    """The friend's receipt footer: their own new code as text, CODE128 and QR."""
+                 discount_minor: int, program: Program, landing_url: str, redemption_id: str) -> int | None:
+    """The friend's receipt footer: their own new code as text, CODE128 and QR (its link signed for
+    the owner here, only when there is a printer to print it)."""
     if ctx.settings.config.printer.type == "none":
         return None
     context = footer_context(ctx, first_name=first_name, code=code, discount_minor=discount_minor,
-                             program=program, owner_url=owner_url, language=language)
+                             program=program, owner_url=links.owner_url(ctx, landing_url, code), language=language)
     return _enqueue(db, "referral_footer", context, ctx.clock(), redemption_id)
 
 

@@ -23,7 +23,6 @@ from pos_referral.db.models import Code, Customer, IdempotencyRecord, LedgerEntr
 from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import format_money
-from pos_referral.services import links
 from pos_referral.services.checkout import Evaluation, away_voucher, evaluate
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, insert_customer
@@ -193,7 +192,7 @@ def _record_referral(
     landing = ctx.landing_url(own.code, base_url)
     job_id = queue_footer(conn, ctx, first_name=req.customer.first_name, language=req.customer.language,
                           code=own.code, discount_minor=ev.discount_minor, program=program,
-                          owner_url=links.owner_url(ctx, landing, own.code), redemption_id=redemption_id)
+                          landing_url=landing, redemption_id=redemption_id)
     events.append(("redemption_recorded", {
         "redemption_id": redemption_id, "code": code_row.code, "program_id": program.id,
         "referrer_id": code_row.customer_id, "friend_id": friend_id, "friend_identity_hash": identity_hash,

@@ -66,7 +66,30 @@ class Answering:
         return [body]
 
 
-class KeptTask(WSGITask):
+class OneSendTask(WSGITask):
+    """waitress's task, sending status line, headers and a body given in one piece in one ``send``.
+
+    waitress writes the header block and the body separately: two sends, two TCP segments (with
+    TCP_NODELAY), and on the till's side two wake-ups for one small JSON answer. When the
+    application hands over the whole body at once with its Content-Length, they go out together."""
+
+    wrote_header: bool  # waitress's own attributes (untyped there)
+
+    def write(self, data: bytes) -> None:
+        if self.wrote_header or not data or not self.complete:
+            super().write(data)  # later chunks, an empty body, or start_response not called (it raises)
+            return
+        header = self.build_response_header()
+        self.wrote_header = True
+        if self.has_body and not self.chunked_response and self.content_length == len(data):
+            self.content_bytes_written += len(data)
+            self.channel.write_soon(header + data)
+        else:
+            self.channel.write_soon(header)
+            super().write(data)  # the header is out: waitress writes (or trims, or drops) the body
+
+
+class KeptTask(OneSendTask):
     """waitress's task, reusing the environ pass 1 built for the same request (not building it twice)."""
 
     def get_environment(self) -> Environ:

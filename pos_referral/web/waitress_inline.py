@@ -22,10 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from waitress import wasyncore
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import ThreadedTaskDispatcher
 
-from pos_referral.web.waitress_batches import Answering, Batching, Writer
+from pos_referral.web.waitress_batches import Answering, Batching, OneSendTask, Writer
 
 Inline = Callable[[str, str], bool]
 
@@ -65,6 +66,12 @@ class InlineDispatcher(ThreadedTaskDispatcher):
             due.popleft().service()
 
 
+class _Channel(HTTPChannel):
+    """waitress's connection, whose answers leave in one send each (``OneSendTask``)."""
+
+    task_class = OneSendTask
+
+
 class _InlineLoop:
     """Stands in for waitress's ``wasyncore`` module in ``server.run()``: poll, then drain."""
 
@@ -88,6 +95,7 @@ def create(app: Callable[..., Any], inline: Inline, batching: Batching | None = 
     if batching is not None:
         app = Answering(app)  # answers a batched request from the answer its batch kept
     server = create_server(app, _dispatcher=dispatcher, **adjustments)
+    server.channel_class = _Channel
     server.asyncore = _InlineLoop(dispatcher)
     if batching is not None:  # its thread starts once the sockets are bound
         dispatcher.writer = Writer(batching)

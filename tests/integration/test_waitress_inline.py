@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
+from waitress.channel import HTTPChannel
 
 from pos_referral.web.perf_hot_path import answered_inline, batched
 from tests.browser_support import LiveServer
@@ -99,6 +100,23 @@ def test_inline_answers_do_not_wait_for_busy_workers(server: LiveServer) -> None
         RELEASE.set()
         status, body = read_responses(slow, 1)[0]
     assert status == 200 and body.startswith("waitress-")
+
+
+def test_each_answer_leaves_in_one_send(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Status line, headers and body together: one TCP segment per answer, on the loop thread and the pool."""
+    sends: list[bytes] = []
+    original = HTTPChannel.send
+
+    def send(channel: HTTPChannel, data: bytes, do_close: bool = True) -> int:
+        sends.append(bytes(data))
+        return int(original(channel, data, do_close))
+
+    monkeypatch.setattr(HTTPChannel, "send", send)
+    answers = pipelined(server, request("POST", "/fast", "1"), request("POST", "/other", "2"))
+    assert [b.split(" ", 1)[1] for _, b in answers] == ["/fast 1", "/other 2"]
+    assert len(sends) == 2, sends
+    assert all(s.startswith(b"HTTP/1.1 200 OK\r\n") for s in sends)
+    assert sends[0].endswith(b"/fast 1") and sends[1].endswith(b"/other 2")
 
 
 def test_a_malformed_request_on_an_inline_path_gets_waitress_own_error(server: LiveServer) -> None:
