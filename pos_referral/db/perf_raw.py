@@ -68,8 +68,9 @@ class _Compiled:
         if "POSTCOMPILE" in self.sql:  # expanding IN lists are rendered per execution: not supported here
             raise ValueError(f"statement needs per-execution rendering: {self.sql}")
         prefetch = {c.key: c for c in [*(compiled.insert_prefetch or ()), *(compiled.update_prefetch or ())]}
-        self.params: list[tuple[str, Any, Processor]] = []
-        for name in compiled.positiontup or ():
+        self._given: list[tuple[str, Any]] = []  # (name, default) per positional parameter
+        self._processed: list[tuple[int, Callable[[Any], Any]]] = []  # (position, type processor), where one
+        for i, name in enumerate(compiled.positiontup or ()):
             bind = compiled.binds[name]
             default = bind.value
             if bind.key in prefetch and bind.key not in keys:
@@ -80,14 +81,14 @@ class _Compiled:
             proc = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if isinstance(bind.type, UTCDateTime) and dialect.name == "sqlite":
                 proc = _utc_text
-            self.params.append((bind.key, default, proc))
+            self._given.append((bind.key, default))
+            if proc is not None:
+                self._processed.append((i, proc))
         found: Any = getattr(stmt, "selected_columns", None) or getattr(stmt, "exported_columns", None)
         columns: list[Any] = list(found or ())
         self.results: list[Processor] = [col.type.dialect_impl(dialect).result_processor(dialect, None)
                                         for col in columns]
         self.has_processors = any(p is not None for p in self.results)
-        self._given = [(key, default) for key, default, _ in self.params]
-        self._processed = [(i, proc) for i, (_, _, proc) in enumerate(self.params) if proc is not None]
 
     def bind(self, values: Mapping[str, Any]) -> list[Any]:
         get = values.get

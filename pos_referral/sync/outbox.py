@@ -20,12 +20,16 @@ def add_event(db: so.Session | sa.Connection, type_: str, payload: dict[str, Any
 
     A Core insert (not ``session.add``) so the redemption hot path pays for no ORM flush;
     on a Session it still runs inside the session's transaction."""
-    event_id = new_id()  # time-ordered: the event_id index grows at its right edge (db/base.py)
-    db.execute(_INSERT_EVENT, dict(event_id=event_id, type=type_, payload=payload, created_at=now))
-    return event_id
+    row = _row(type_, payload, now)
+    db.execute(_INSERT_EVENT, row)
+    return str(row["event_id"])
 
 
 def add_events(db: so.Session | sa.Connection, events: Sequence[tuple[str, dict[str, Any]]], now: datetime) -> None:
     """Queue several events at once, in this order (one executemany: a redemption's two events)."""
-    db.execute(_INSERT_EVENT, [dict(event_id=new_id(), type=type_, payload=payload, created_at=now)
-                               for type_, payload in events])
+    db.execute(_INSERT_EVENT, [_row(type_, payload, now) for type_, payload in events])
+
+
+def _row(type_: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    # a new, time-ordered event id: ids made one after another sort one after another (db/base.py)
+    return dict(event_id=new_id(), type=type_, payload=payload, created_at=now)
