@@ -9,10 +9,13 @@ the issue's baseline is stock waitress, whose worker-thread hand-off is most of 
 So the same bare read is also measured answered on the loop thread ("baseline read, inline"), and
 the quote's ratios are printed against both.
 
-    python bench/till_latency.py [--seconds 4] [--threads 8] [--slices 4] [--clients 1 4 16]
+    python bench/till_latency.py [--seconds 4] [--threads 8] [--slices 4] [--clients 1 4 16] [--repeat 1]
 
 Each measurement is cut into ``--slices`` parts taken in turn with the others (baseline, quote,
 baseline, quote, ...), so a shared machine's drifting load falls on both sides of every ratio.
+``--repeat N`` measures every client row N times over (each time with its own baseline) and ends
+with the median and range of each ratio: on a machine whose speed drifts by a quarter between runs,
+one run's ratio says little about a target a few percent away.
 """
 
 from __future__ import annotations
@@ -108,6 +111,23 @@ def wal_frames_per_redemption(db: Path, redeem_one: Callable[[], None], n: int =
         conn.close()
 
 
+def print_spread(rows: list[tuple[int, dict[str, tuple[float, float, float, int]]]]) -> None:
+    """Median and range, over the repeated runs, of each target's ratio per client count."""
+    ratios: dict[tuple[int, str], list[float]] = {}
+    for clients, r in rows:
+        q, b, red, w = r["quote"], r["baseline read"], r["redemption"], r["baseline durable write"]
+        for name, value in (("quote p99 ratio (<= 2.0)", q[1] / b[1]), ("quote throughput ratio (>= 0.5)", q[2] / b[2]),
+                            ("redemption rate ratio (>= 0.4)", red[2] / w[2]), ("redemptions/s (>= 300)", red[2])):
+            ratios.setdefault((clients, name), []).append(value)
+    print("over the repeated runs: median (min-max) [runs meeting the target]")
+    for (clients, name), values in ratios.items():
+        limit = float(name.rpartition(" ")[2].rstrip(")"))
+        met = sum(v <= limit if "<=" in name else v >= limit for v in values)
+        print(f"{clients:>3} clients: {name:<32} {statistics.median(values):>8.2f} "
+              f"({min(values):.2f}-{max(values):.2f}) [{met} of {len(values)}]")
+    print()
+
+
 def wait_port(port: int) -> None:
     for _ in range(300):
         try:
@@ -124,6 +144,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (both servers)")
     parser.add_argument("--slices", type=int, default=4, help="interleaved parts of each measurement")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16], help="client counts to measure")
+    parser.add_argument("--repeat", type=int, default=1, help="measure the client rows this many times over")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="till-bench-"))
     config = make_config(root, {"max_count = 10": "max_count = 0", 'max_amount = "100.00"': 'max_amount = "0"'})
@@ -167,10 +188,10 @@ def main() -> None:
     def base_write(n: int, i: int) -> tuple[str, str, bytes, dict[str, str]]:
         return "POST", "/write", json.dumps({"n": n, "i": i}).encode(), {"Content-Type": "application/json"}
 
-    rows = []
+    rows: list[tuple[int, dict[str, tuple[float, float, float, int]]]] = []
     probes: dict[int, tuple[float, float, float, float]] = {}
     try:
-        for clients in args.clients:
+        for clients in [c for _ in range(max(1, args.repeat)) for c in args.clients]:
             run_load(server.port, clients, 0.5, quote)  # warm up
             part = args.seconds / args.slices
             collected: dict[str, tuple[list[float], int]] = {}
@@ -219,6 +240,8 @@ def main() -> None:
         print(f"             against the inline baseline read: quote p99 ratio {q[1] / i[1]:.2f}, "
               f"quote throughput ratio {q[2] / i[2]:.2f}")
     print()
+    if args.repeat > 1:
+        print_spread(rows)
     print(f"disk, same run: a redemption commits {frames:.1f} WAL pages (the baseline write 2-3); a durable commit of")
     for clients, (p1, m1, p18, m18) in probes.items():
         print(f"  after the {clients:>2}-client row: ~2 pages p50 {p1:.2f} ms (mean {m1:.2f}), "
