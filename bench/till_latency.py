@@ -113,18 +113,21 @@ def wal_frames_per_redemption(db: Path, redeem_one: Callable[[], None], n: int =
 
 def print_spread(rows: list[tuple[int, dict[str, tuple[float, float, float, int]]]]) -> None:
     """Median and range, over the repeated runs, of each target's ratio per client count."""
-    ratios: dict[tuple[int, str], list[float]] = {}
-    for clients, r in rows:
-        q, b, red, w = r["quote"], r["baseline read"], r["redemption"], r["baseline durable write"]
-        for name, value in (("quote p99 ratio (<= 2.0)", q[1] / b[1]), ("quote throughput ratio (>= 0.5)", q[2] / b[2]),
-                            ("redemption rate ratio (>= 0.4)", red[2] / w[2]), ("redemptions/s (>= 300)", red[2])):
-            ratios.setdefault((clients, name), []).append(value)
+    # (what, value of one run's results, target, whether higher is better)
+    targets: list[tuple[str, Callable[[dict[str, tuple[float, float, float, int]]], float], float, bool]] = [
+        ("quote p99 ratio", lambda r: r["quote"][1] / r["baseline read"][1], 2.0, False),
+        ("quote throughput ratio", lambda r: r["quote"][2] / r["baseline read"][2], 0.5, True),
+        ("redemption rate ratio", lambda r: r["redemption"][2] / r["baseline durable write"][2], 0.4, True),
+        ("redemptions/s", lambda r: r["redemption"][2], 300.0, True),
+    ]
     print("over the repeated runs: median (min-max) [runs meeting the target]")
-    for (clients, name), values in ratios.items():
-        limit = float(name.rpartition(" ")[2].rstrip(")"))
-        met = sum(v <= limit if "<=" in name else v >= limit for v in values)
-        print(f"{clients:>3} clients: {name:<32} {statistics.median(values):>8.2f} "
-              f"({min(values):.2f}-{max(values):.2f}) [{met} of {len(values)}]")
+    for clients in dict.fromkeys(c for c, _ in rows):
+        for what, value, target, higher in targets:
+            values = [value(r) for c, r in rows if c == clients]
+            met = sum(v >= target if higher else v <= target for v in values)
+            label = f"{what} ({'>=' if higher else '<='} {target:g})"
+            print(f"{clients:>3} clients: {label:<32} {statistics.median(values):>8.2f} "
+                  f"({min(values):.2f}-{max(values):.2f}) [{met} of {len(values)}]")
     print()
 
 
