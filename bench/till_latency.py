@@ -39,6 +39,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.server_support import Server, free_port, make_config
 
 Request = Callable[[int, int], tuple[str, str, bytes, dict[str, str]]]
+Results = dict[str, tuple[float, float, float, int]]  # per measurement: p50 ms, p99 ms, req/s, errors
+
+# the issue's targets: (what, limit, whether higher is better); their values per run from target_values
+TARGETS = [("quote p99 ratio", 2.0, False), ("quote throughput ratio", 0.5, True),
+           ("redemption rate ratio", 0.4, True), ("redemptions/s", 300.0, True)]
+
+
+def target_values(r: Results) -> dict[str, float]:
+    """One run's value of each target in TARGETS (the quote against the stock baseline read)."""
+    q, b, red, w = r["quote"], r["baseline read"], r["redemption"], r["baseline durable write"]
+    return {"quote p99 ratio": q[1] / b[1], "quote throughput ratio": q[2] / b[2],
+            "redemption rate ratio": red[2] / w[2], "redemptions/s": red[2]}
 
 
 def run_load(port: int, clients: int, seconds: float, make: Request) -> tuple[list[float], int]:
@@ -111,21 +123,15 @@ def wal_frames_per_redemption(db: Path, redeem_one: Callable[[], None], n: int =
         conn.close()
 
 
-def print_spread(rows: list[tuple[int, dict[str, tuple[float, float, float, int]]]]) -> None:
-    """Median and range, over the repeated runs, of each target's ratio per client count."""
-    # (what, value of one run's results, target, whether higher is better)
-    targets: list[tuple[str, Callable[[dict[str, tuple[float, float, float, int]]], float], float, bool]] = [
-        ("quote p99 ratio", lambda r: r["quote"][1] / r["baseline read"][1], 2.0, False),
-        ("quote throughput ratio", lambda r: r["quote"][2] / r["baseline read"][2], 0.5, True),
-        ("redemption rate ratio", lambda r: r["redemption"][2] / r["baseline durable write"][2], 0.4, True),
-        ("redemptions/s", lambda r: r["redemption"][2], 300.0, True),
-    ]
+def print_spread(rows: list[tuple[int, Results]]) -> None:
+    """Median and range, over the repeated runs, of each target's value per client count."""
     print("over the repeated runs: median (min-max) [runs meeting the target]")
     for clients in dict.fromkeys(c for c, _ in rows):
-        for what, value, target, higher in targets:
-            values = [value(r) for c, r in rows if c == clients]
-            met = sum(v >= target if higher else v <= target for v in values)
-            label = f"{what} ({'>=' if higher else '<='} {target:g})"
+        runs = [target_values(r) for c, r in rows if c == clients]
+        for what, limit, higher in TARGETS:
+            values = [run[what] for run in runs]
+            met = sum(v >= limit if higher else v <= limit for v in values)
+            label = f"{what} ({'>=' if higher else '<='} {limit:g})"
             print(f"{clients:>3} clients: {label:<32} {statistics.median(values):>8.2f} "
                   f"({min(values):.2f}-{max(values):.2f}) [{met} of {len(values)}]")
     print()
@@ -191,7 +197,7 @@ def main() -> None:
     def base_write(n: int, i: int) -> tuple[str, str, bytes, dict[str, str]]:
         return "POST", "/write", json.dumps({"n": n, "i": i}).encode(), {"Content-Type": "application/json"}
 
-    rows: list[tuple[int, dict[str, tuple[float, float, float, int]]]] = []
+    rows: list[tuple[int, Results]] = []
     probes: dict[int, tuple[float, float, float, float]] = {}
     try:
         for clients in [c for _ in range(max(1, args.repeat)) for c in args.clients]:
@@ -235,10 +241,11 @@ def main() -> None:
     print("ratios (target): quote p99 / baseline read p99 <= 2.0 at 4 and 16; quote req/s / baseline >= 0.5;")
     print("                 redemptions/s / baseline durable writes/s >= 0.4 and redemptions/s >= 300")
     for clients, r in rows:
-        q, b, red, w = r["quote"], r["baseline read"], r["redemption"], r["baseline durable write"]
-        i = r["baseline read, inline"]
-        print(f"{clients:>3} clients: quote p99 ratio {q[1] / b[1]:.2f}, quote throughput ratio {q[2] / b[2]:.2f}, "
-              f"redemption rate ratio {red[2] / w[2]:.2f} ({red[2]:.0f}/s vs {w[2]:.0f}/s); "
+        q, red, w, i = r["quote"], r["redemption"], r["baseline durable write"], r["baseline read, inline"]
+        v = target_values(r)
+        print(f"{clients:>3} clients: quote p99 ratio {v['quote p99 ratio']:.2f}, "
+              f"quote throughput ratio {v['quote throughput ratio']:.2f}, "
+              f"redemption rate ratio {v['redemption rate ratio']:.2f} ({red[2]:.0f}/s vs {w[2]:.0f}/s); "
               f"quote throughput / empty Flask route {q[2] / r['flask floor (context)'][2]:.2f}")
         print(f"             against the inline baseline read: quote p99 ratio {q[1] / i[1]:.2f}, "
               f"quote throughput ratio {q[2] / i[2]:.2f}")
