@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from flask import Flask
 
-from pos_referral.bootstrap import Store, build_store
+from pos_referral.bootstrap import Central, Store, build_store
+from pos_referral.central.service import MAX_BATCH_BYTES
 from pos_referral.config import Settings, load_settings
 from pos_referral.resources import kiosk_ui_dir
+from pos_referral.web import register_blueprints
+from pos_referral.web.auth import CENTRAL, EXTENSION, csrf
+from pos_referral.web.i18n import init_i18n
+from pos_referral.web.problems import register_error_handlers
 
-__version__ = "0.1.0"
+__version__ = version("pos-referral")
 
 
 def create_app(
-    settings: Settings | None = None, *, store: Store | None = None, test_config: dict[str, Any] | None = None
+    settings: Settings | None = None, *, store: Store | None = None, central: Central | None = None,
+    test_config: dict[str, Any] | None = None,
 ) -> Flask:
-    """Build the Flask app around a store (built here from settings when not given)."""
-    from pos_referral.web import register_blueprints
-    from pos_referral.web.auth import EXTENSION, csrf
-    from pos_referral.web.problems import register_error_handlers
-
+    """Build the Flask app around a store (built here from settings when not given), or around a
+    central worker (``central``: the same pages plus the chain's sync endpoints)."""
+    if central is not None:
+        store = central.store
     if store is None:
         store = build_store(settings or load_settings())
     ui = kiosk_ui_dir()
@@ -31,20 +37,15 @@ def create_app(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=store.settings.config.server.secure_cookies,
         JSON_SORT_KEYS=False,
-        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BATCH_BYTES if central is not None else 64 * 1024,
+        WTF_CSRF_TIME_LIMIT=12 * 3600,  # a till stays open for a whole shift
     )
     if test_config:
         app.config.update(test_config)
     app.extensions[EXTENSION] = store
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 12 * 3600)  # a till stays open for a whole shift
+    app.extensions[CENTRAL] = central
     csrf.init_app(app)
-    from pos_referral.web.i18n import init_i18n
-
     init_i18n(app, store)  # Flask-Babel: catalogs compiled into the data folder, store language default
     register_error_handlers(app)
     register_blueprints(app)
-    from pos_referral.web.perf_hot_path import HotPath
-
-    # the till's quote and redemption calls skip Flask's per-request machinery (same functions)
-    app.wsgi_app = HotPath(app, store, app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -1,77 +1,55 @@
-"""The composition root: the one place that builds engines, secrets, printer, workers and timers.
+"""The composition root: the one place that builds engines, secrets, limits and the service's parts.
 
-Tests call the same ``build_store`` with other settings (a tmp data dir, a fixed clock).
-Nothing here runs at import time; background threads start only in ``Store.start``.
+Tests call the same ``build_store`` / ``build_central`` with other settings (a tmp data dir, a
+fixed clock). Nothing here runs at import time; background threads start only in
+``workers.py`` (``serve``), which appends them to ``Store.background``.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-import sqlalchemy as sa
-
+from pos_referral.central import chain_secrets
+from pos_referral.central import service as central_service
 from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.base import utcnow
 from pos_referral.db.engine import Database, open_database, sqlite_url
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
-from pos_referral.scanner.events import Scan, ScanBus
+from pos_referral.scanner.events import ScanBus
 from pos_referral.services.context import StoreContext
-from pos_referral.services.rewards import release_due_rewards
+from pos_referral.services.customers import has_customers
+from pos_referral.services.print_worker import PrintWorker
+from pos_referral.services.rate_limits import FailureLimiter, Limits
+from pos_referral.services.rewards import ReleaseSummary
 from pos_referral.services.tills import TokenVerifier
 from pos_referral.sync.programs import with_adopted_programs
-from pos_referral.web.ratelimit import FailureLimiter
-
-logger = logging.getLogger(__name__)
+from pos_referral.sync.relay import has_joined
 
 
-class PeriodicTask:
-    """Calls ``fn`` every ``interval`` seconds on a daemon thread until stopped; errors are logged."""
-
-    def __init__(self, name: str, interval: float, fn: Callable[[], object], *, at_once: bool = False) -> None:
-        self.name, self.interval, self._fn, self._at_once = name, interval, fn, at_once
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        wait = 0.0 if self._at_once else self.interval  # at_once: the first round right after start
-        while not self._stop.wait(wait):
-            wait = self.interval
-            try:
-                self._fn()
-            except Exception:  # a timer must survive a bad round; the next one retries
-                logger.exception("%s failed; will retry in %.0f s", self.name, self.interval)
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
 
 
 @dataclass
 class Store:
-    """Everything a running store service owns."""
+    """Everything a running store service (or central worker) owns."""
 
     ctx: StoreContext
     tokens: TokenVerifier
-    limiter: FailureLimiter
-    background: list[PeriodicTask] = field(default_factory=list)
-    scans: ScanBus = field(default_factory=ScanBus)
-    print_worker: Any = None  # printing.queue.PrintWorker once started
+    limiter: FailureLimiter  # failed code look-ups, per till and per address
+    limits: Limits = field(default_factory=Limits)  # PIN pad, manager sign-in, kiosk joins, invitations
+    background: list[Stoppable] = field(default_factory=list)
+    scans: ScanBus = field(default_factory=ScanBus)  # serial scanner -> open till pages (SSE)
+    print_worker: PrintWorker | None = None
 
     def printer_status(self) -> dict[str, Any] | None:
         """Last known printer state for /healthz (never blocks on the device)."""
         worker = self.print_worker
-        return None if worker is None else dict(worker.last_status.as_dict())  # serial scanner -> open till pages (SSE)
+        return None if worker is None else dict(worker.last_status.as_dict())
 
     @property
     def settings(self) -> Settings:
@@ -81,77 +59,41 @@ class Store:
     def db(self) -> Database:
         return self.ctx.db
 
-    def start_background(self) -> None:
-        """Start the reward release timer and the print worker (serve only; tests drive them)."""
-        central = self.settings.config.central
-        if central.url:  # in a chain central releases rewards; the relay ships events and pulls vouchers
-            from pos_referral.sync.relay import relay_for
-
-            relay = relay_for(self.ctx)
-            # at once: a new store takes the chain's keys before its first sale, a restarted one catches up
-            release = PeriodicTask("sync-relay", central.sync_interval_seconds, lambda: relay.sync(max_attempts=4),
-                                   at_once=True)
-        else:
-            release = PeriodicTask(
-                "reward-release", self.settings.config.rewards.release_interval_seconds,
-                lambda: release_due_rewards(self.ctx),
-            )
-        release.start()
-        self.background.append(release)
-        scanner = self.settings.config.scanner
-        if scanner.serial_url:
-            from pos_referral.scanner.serial_reader import SerialScanner
-
-            reader = SerialScanner(scanner.serial_url, lambda code: self.scans.publish(Scan(code, scanner.till)),
-                                   baudrate=scanner.baudrate)
-            reader.start()
-            self.background.append(reader)  # type: ignore[arg-type]  # it has stop(), which close() calls
-        printer_cfg = self.settings.config.printer
-        if printer_cfg.type != "none":  # the print queue: jobs committed with the sale, printed after
-            from pos_referral.printing.escpos_renderer import RendererConfig
-            from pos_referral.printing.markup import validate_all_templates
-            from pos_referral.printing.printers import make_printer
-            from pos_referral.printing.queue import PrintWorker, SqliteChangeProbe
-
-            validate_all_templates()
-            db_file = self.db.write_engine.url.database if self.db.is_sqlite else None
-            worker = PrintWorker(self.db.writer, make_printer(printer_cfg, self.settings.data_dir),
-                                 RendererConfig.from_section(printer_cfg, self.settings.config.store.language),
-                                 clock=self.ctx.clock,
-                                 changed=SqliteChangeProbe(db_file) if db_file and db_file != ":memory:" else None)
-            worker.start()
-            self.print_worker = worker
-            self.background.append(worker)  # type: ignore[arg-type]  # it has stop(), which close() calls
-        if self.settings.config.mail.enabled:  # invitations and status mails (services/mail_worker.py)
-            from pos_referral.services.mail_worker import MailWorker
-
-            mailer = MailWorker.from_settings(self.ctx)
-            mailer.start()
-            self.background.append(mailer)  # type: ignore[arg-type]  # it has stop(), which close() calls
-
     def close(self) -> None:
         self.scans.close()  # end the till pages' event streams
         for task in reversed(self.background):
-            stop = getattr(task, "stop", None)
-            if callable(stop):
-                stop()
+            task.stop()
         self.background.clear()
         self.db.dispose()
 
 
-def _waits_for_chain_keys(db: Database) -> bool:
-    """A chain store that has neither joined (taken central's keys) nor sold anything yet.
+@dataclass
+class Central:
+    """A central worker: the chain-wide store plus the keys version stores compare theirs against."""
 
-    Such a store refuses till actions as ``store_not_joined`` until its first sync brings the keys
-    (the relay runs at once in ``serve``). A store that already has customers under its own keys
-    keeps selling as before; its relay reports the clash (``sync/inbound.py``)."""
-    from pos_referral.db.models import Customer
-    from pos_referral.sync.relay import has_joined
+    store: Store
+    keys_version: int
 
-    if has_joined(db):
-        return False
-    with db.read_engine.connect() as conn:
-        return not conn.execute(sa.select(sa.func.count()).select_from(Customer)).scalar_one()
+    @property
+    def ctx(self) -> StoreContext:
+        return self.store.ctx
+
+    def keys(self) -> dict[str, object]:
+        return chain_secrets.public_keys(self.ctx.secrets)
+
+    def release(self) -> ReleaseSummary:
+        return central_service.release(self.ctx)
+
+    def publish(self) -> int:
+        return central_service.publish(self.ctx)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _store(ctx: StoreContext) -> Store:
+    return Store(ctx=ctx, tokens=TokenVerifier(ctx),
+                 limiter=FailureLimiter(ctx.settings.config.security.failed_lookups_per_minute))
 
 
 def build_store(
@@ -168,8 +110,22 @@ def build_store(
         migrate.upgrade(db)
     settings = with_adopted_programs(settings, db)  # a chain's programs from central override the files
     secrets = load_or_create_secrets(settings.data_dir)
-    if settings.config.central.url and _waits_for_chain_keys(db):
+    # a chain store that has neither joined (taken central's keys) nor sold anything yet refuses till
+    # actions as ``store_not_joined`` until its first sync brings the keys (the relay runs at once in
+    # ``serve``); a store that already has customers under its own keys keeps selling as before, and its
+    # relay reports the clash (sync/inbound.py)
+    if settings.config.central.url and not has_joined(db) and not has_customers(db):
         secrets = UnjoinedSecrets(keyring=secrets.keyring, pepper=secrets.pepper, session_key=secrets.session_key)
-    ctx = StoreContext(settings=settings, db=db, secrets=secrets, clock=clock)
-    limiter = FailureLimiter(settings.config.security.failed_lookups_per_minute)
-    return Store(ctx=ctx, tokens=TokenVerifier(ctx), limiter=limiter)
+    return _store(StoreContext(settings=settings, db=db, secrets=secrets, clock=clock))
+
+
+def build_central(settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utcnow,
+                  migrate_schema: bool = True, pool_size: int = 10) -> Central:
+    """A central worker on the chain's PostgreSQL: its secrets, and the program files published."""
+    db = open_database(database_url, pool_size=pool_size)
+    if migrate_schema:
+        migrate.upgrade(db)
+    secrets, version = chain_secrets.load_or_create(db)
+    central_service.publish_program_files(db, settings, clock())
+    ctx = StoreContext(settings=central_service.central_settings(settings), db=db, secrets=secrets, clock=clock)
+    return Central(store=_store(ctx), keys_version=version)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from pathlib import Path
@@ -10,12 +9,9 @@ from typing import Any
 
 import click
 
-from pos_referral.bootstrap import PeriodicTask, Store, build_store
+from pos_referral.bootstrap import Store, build_store
 from pos_referral.cli_options import PassDownGroup
 from pos_referral.config import ConfigError, Settings, load_settings
-
-GC_YOUNG_THRESHOLD = 50_000  # objects allocated (net) before a young collection; CPython default 700
-
 
 class Obj:
     """Options shared by every sub-command; settings are loaded lazily, once."""
@@ -71,59 +67,31 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose
 @click.pass_obj
 def serve(obj: Obj, host: str | None, port: int | None) -> None:
     """Run the store service with waitress (migrates the schema first)."""
+    import waitress
+
     from pos_referral import create_app
-    from pos_referral.web import perf_hot_path as hot_path
-    from pos_referral.web import waitress_inline
+    from pos_referral.workers import start_store_workers
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = obj.settings(server=overrides) if overrides else obj.settings()
     store = build_store(settings)
     app = create_app(store=store)
-    store.start_background()
-    store.background.append(_report_catch_up(store))
+    start_store_workers(store)
     server = settings.config.server
     click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
                f"(data: {settings.data_dir})")
     quiet_queue_warnings()
-    calm_garbage_collector()
     try:
-        waitress_inline.serve(app, hot_path.answered_inline, hot_path.batching(store), host=server.host,
-                              port=server.port, threads=server.threads, ident="pos-referral", channel_timeout=30,
-                              connection_limit=200)
+        waitress.serve(app, host=server.host, port=server.port, threads=server.threads, ident="pos-referral",
+                       channel_timeout=30, connection_limit=200)
     finally:
         store.close()
 
 
-def calm_garbage_collector() -> None:
-    """Move everything start-up built (Flask, SQLAlchemy, the program, compiled statements) out of the
-    collector's reach and let the youngest generation grow larger before it is collected.
-
-    A redemption allocates a few thousand short-lived objects and frees nearly all of them by
-    reference counting; yet the cyclic collector ran every 700 allocations and its older
-    generations walked every long-lived object of the process (~6% of a redemption's CPU)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
-
-
 def quiet_queue_warnings() -> None:
     """Silence waitress's "Task queue depth is N" warning, logged on every request that finds all
-    threads busy: at a till a burst of requests queued for a millisecond is normal, and formatting
-    and writing that line per request cost ~5% of a quote under load (the bench baseline is quiet too)."""
+    threads busy: at a till a burst of requests queued for a millisecond is normal."""
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
-def _report_catch_up(store: Store) -> PeriodicTask:
-    """Keep the report rollups caught up in the background (when the shop is quiet), so a dashboard has
-    little left to fold in."""
-    from pos_referral.services.reports_rollup import CATCH_UP_SECONDS, QuietCatchUp
-
-    # at once: what a restart left to fold in is done before the shop gets busy, and the first
-    # timed round already knows how busy the shop was since (a first round could not tell)
-    task = PeriodicTask("report-rollup", CATCH_UP_SECONDS, QuietCatchUp(store.db, store.ctx.tz, store.ctx.clock),
-                        at_once=True)
-    task.start()
-    return task
 
 
 @main.group()

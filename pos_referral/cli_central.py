@@ -9,7 +9,7 @@ import click
 from pos_referral.cli_options import PassDownGroup
 
 if TYPE_CHECKING:  # cli.py imports this module at its end; at run time ``obj`` is cli.Obj
-    from pos_referral.central.service import Central
+    from pos_referral.bootstrap import Central
     from pos_referral.cli import Obj
 
 
@@ -35,7 +35,7 @@ def central(ctx: click.Context, database: str | None) -> None:
 
 
 def _central(obj: Obj) -> Central:
-    from pos_referral.central.service import build_central
+    from pos_referral.bootstrap import build_central
 
     url = click.get_current_context().meta.get("central_database")
     if not url:
@@ -51,11 +51,12 @@ def central_serve(obj: Obj, host: str | None, port: int | None) -> None:
     """Run a central worker with waitress (migrates the schema first; run as many as you like)."""
     import waitress
 
-    from pos_referral.central.service import create_central_app
+    from pos_referral import create_app
+    from pos_referral.workers import start_central_workers
 
     worker = _central(obj)
-    app = create_central_app(worker)
-    worker.start_background()
+    app = create_app(central=worker)
+    start_central_workers(worker)
     server = obj.settings().config.server
     host, port = host or server.host, port or server.port
     click.echo(f"pos-referral central on http://{host}:{port}")

@@ -46,14 +46,11 @@ def printer_test(obj: Obj, through_queue: bool) -> None:
     config = RendererConfig.from_section(section, settings.config.store.language)
     context = _test_context(obj, config)
     if through_queue:
-        from pos_referral.printing.queue import enqueue
-        from pos_referral.services.unit_of_work import UnitOfWork
+        from pos_referral.services import print_jobs
 
         store = obj.store()
         try:
-            with UnitOfWork(store.db, write=True) as uow:
-                job_id = enqueue(uow.session, "test_page", context, now=store.ctx.clock()).id
-                uow.commit()
+            job_id = print_jobs.queue(store.ctx, "test_page", context)
         finally:
             store.close()
         click.echo(f"test page queued as print job {job_id}")

@@ -15,11 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import Flask
-
-from pos_referral.web import perf_hot_path, waitress_inline
-from pos_referral.web.auth import EXTENSION
-from pos_referral.web.waitress_batches import Batching
+import waitress
 
 CHROMIUM = os.environ.get("POS_REFERRAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -49,15 +45,12 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class LiveServer:
-    """A WSGI app under waitress as ``pos-referral serve`` runs it (quotes on the loop thread), in a thread."""
+    """A WSGI app under stock waitress, as ``pos-referral serve`` runs it, in a thread."""
 
-    def __init__(self, app: WSGIApp, threads: int = 8,
-                 inline: waitress_inline.Inline = perf_hot_path.answered_inline,
-                 batching: Batching | None = None) -> None:
-        if batching is None and isinstance(app, Flask) and EXTENSION in app.extensions:
-            batching = perf_hot_path.batching(app.extensions[EXTENSION])  # redemptions batched, as serve does
-        self.server: Any = waitress_inline.create(app, inline, batching, host="127.0.0.1", port=0, threads=threads,
-                                                  ident="pos-referral-test", channel_timeout=30)
+    def __init__(self, app: WSGIApp, threads: int = 8) -> None:
+        self.server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads,
+                                                  ident="pos-referral-test", channel_timeout=30,
+                                                  asyncore_use_poll=True)
         self.port = int(self.server.effective_port)
         self._thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
 
@@ -70,17 +63,10 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop from inside the server's own loop thread.
-
-        Worker threads finish their responses first. The sockets are then closed by a thunk that
-        waitress's trigger runs in the loop thread: closing them from this thread while the loop sits
-        in ``select()`` on them fails there with EBADF (a thread exception at teardown).
-        """
-        from waitress import wasyncore
-
-        server = self.server
-        server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        """Finish the answers in flight, stop listening, and wait for the loop to end: it ends once the
+        browser (closed first) has closed its connections."""
+        self.server.task_dispatcher.shutdown(timeout=5)
+        self.server.close()
         self._thread.join(timeout=10)
         if self._thread.is_alive():
             raise RuntimeError("live server did not stop within 10 s")

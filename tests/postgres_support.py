@@ -25,8 +25,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from pos_referral.bootstrap import Store, build_store
-from pos_referral.central.service import Central, build_central, create_central_app
+from pos_referral import create_app
+from pos_referral.bootstrap import Central, Store, build_central, build_store
 from pos_referral.central.stores import add_store
 from pos_referral.config import Settings, load_settings
 from pos_referral.db.models import LedgerEntry, OutboxEvent
@@ -93,7 +93,7 @@ class CentralServer:
 
     def __init__(self, central: Central) -> None:
         self.central = central
-        app = create_central_app(central, test_config={"TESTING": True})
+        app = create_app(central=central, test_config={"TESTING": True})
         self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
         self.port = self.server.server_port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

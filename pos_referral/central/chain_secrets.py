@@ -13,15 +13,17 @@ from pos_referral.db.base import table
 from pos_referral.db.engine import Database
 from pos_referral.db.models_central import ChainSecrets
 from pos_referral.keystore import StoreSecrets
+from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.sync.offline import insert_ignore
 
 
 def load_or_create(db: Database) -> tuple[StoreSecrets, int]:
     """(secrets, version); generates the chain's secrets on first use."""
-    with db.write_engine.connect() as conn:
+    with UnitOfWork(db, write=True) as uow:
+        conn = uow.conn
         insert_ignore(conn, table(ChainSecrets), dict(id=1, version=1, data=StoreSecrets.generate().to_dict()))
         row = conn.execute(sa.select(ChainSecrets.data, ChainSecrets.version).where(ChainSecrets.id == 1)).one()
-        conn.commit()
+        uow.commit()
     return StoreSecrets.from_dict(dict(row[0])), int(row[1])
 
 

@@ -15,6 +15,7 @@ from pos_referral.db.base import table
 from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, Customer, OutboxEvent, Reward
 from pos_referral.db.models_central import CentralChange
+from pos_referral.services.unit_of_work import UnitOfWork
 
 _REWARD_FIELDS = ("id", "customer_id", "program_id", "redemption_id", "source", "milestone", "reward_type",
                   "amount_minor", "percent", "points", "item", "status", "hold_until", "released_at",
@@ -72,7 +73,8 @@ def publish_released(conn: sa.Connection, now: datetime) -> int:
 
 
 def read_changes(db: Database, since: int, limit: int) -> list[dict[str, Any]]:
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         rows = conn.execute(sa.select(CentralChange.id, CentralChange.kind, CentralChange.payload)
                             .where(CentralChange.id > since).order_by(CentralChange.id).limit(limit)).all()
     return [{"id": r[0], "kind": r[1], "payload": r[2]} for r in rows]

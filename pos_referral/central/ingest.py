@@ -30,11 +30,11 @@ from sqlalchemy.dialects import postgresql
 from pos_referral.central.apply import BatchApplier
 from pos_referral.central.bulk import any_of, naive_utc
 from pos_referral.central.changes import add_changes
-from pos_referral.central.locks import lock_chain_in_transaction
 from pos_referral.central.payloads import payload_problem, timestamp
 from pos_referral.db.base import table
 from pos_referral.db.models_central import CentralEvent, CentralStore
 from pos_referral.services.context import StoreContext
+from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 RETRIES = 5
@@ -104,7 +104,7 @@ def ingest(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, 
     """Ingest ``events`` (validated here); ``raw`` is the request body they were decoded from, if any."""
     _validate(events, after)
     now = ctx.clock()
-    staged = _EventRows(ctx.db.write_engine.dialect.name == "postgresql", store_no, events, now, raw)
+    staged = _EventRows(not ctx.db.is_sqlite, store_no, events, now, raw)
     for attempt in range(RETRIES):
         try:
             return _ingest_once(ctx, store_no, after, events, staged, now)
@@ -118,17 +118,18 @@ def ingest(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, 
 
 def _ingest_once(ctx: StoreContext, store_no: int, after: int, events: list[dict[str, Any]],
                  staged: _EventRows, now: datetime) -> IngestResult:
-    with ctx.db.write_engine.connect() as conn:
+    with UnitOfWork(ctx.db, write=True) as uow:
+        conn = uow.conn
         early = staged.store_early(conn)  # PostgreSQL: before the chain lock, so it overlaps another batch's apply
-        lock_chain_in_transaction(conn)
+        uow.serialize()
         stores = table(CentralStore)
         cursor = conn.execute(sa.select(stores.c.cursor).where(stores.c.store_no == store_no)).scalar_one()
         first = next((i for i, e in enumerate(events) if e["seq"] > cursor), len(events))
         fresh = events[first:]  # seqs increase: what is new is a suffix
         if after > cursor or not fresh:  # a gap (resend from our cursor) or nothing new (a replay)
-            conn.rollback()  # nothing of the batch is kept, the events stored early included
-            conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(last_seen=now))
-            conn.commit()
+            uow.rollback()  # nothing of the batch is kept, the events stored early included
+            uow.conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(last_seen=now))
+            uow.commit()
             return IngestResult(cursor, 0, len(events) - len(fresh), 0)
         if early is None:
             inserted = staged.insert(conn, first)
@@ -147,7 +148,7 @@ def _ingest_once(ctx: StoreContext, store_no: int, after: int, events: list[dict
         last = fresh[-1]
         conn.execute(sa.update(stores).where(stores.c.store_no == store_no).values(
             cursor=last["seq"], last_seen=now, last_event_at=datetime.fromisoformat(last["created_at"])))
-        conn.commit()
+        uow.commit()
     return IngestResult(last["seq"], len(new), len(events) - len(new), applier.conflicts)
 
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from pos_referral.db.engine import Database
 from pos_referral.db.models_central import CentralStore
 from pos_referral.domain.codes import MAX_STORE_NO
+from pos_referral.services.unit_of_work import UnitOfWork
 
 CENTRAL_STORE_NO = MAX_STORE_NO  # vouchers central mints carry this store number; no shop may use it
 _STORE_ID = re.compile(r"^[Ss]?0*(\d{1,4})$")
@@ -37,7 +38,8 @@ def token_hash(token: str) -> str:
 def add_store(db: Database, store_no: int, name: str, now: datetime) -> str:
     """Register a store (or give it a new token, which revokes the old one); returns the token."""
     token = f"store{store_no}_" + secrets.token_urlsafe(32)
-    with db.writer() as session:
+    with UnitOfWork(db, write=True) as uow:
+        session = uow.session
         row = session.get(CentralStore, store_no)
         if row is None:
             session.add(CentralStore(store_no=store_no, name=name or f"S{store_no:03d}", token_hash=token_hash(token),
@@ -46,12 +48,13 @@ def add_store(db: Database, store_no: int, name: str, now: datetime) -> str:
             row.token_hash = token_hash(token)
             if name:
                 row.name = name
-        session.commit()
+        uow.commit()
     return token
 
 
 def store_for_token(db: Database, token: str) -> int | None:
-    with db.reader() as session:
+    with UnitOfWork(db, write=False) as read:
+        session = read.session
         return session.scalar(sa.select(CentralStore.store_no).where(CentralStore.token_hash == token_hash(token)))
 
 
@@ -69,7 +72,8 @@ class SyncLag:
 
 def sync_lag(db: Database, now: datetime) -> list[SyncLag]:
     """One row per store: last contact, newest event applied, and seconds since contact."""
-    with db.reader() as session:
+    with UnitOfWork(db, write=False) as read:
+        session = read.session
         rows = session.execute(sa.select(CentralStore).order_by(CentralStore.store_no)).scalars().all()
     return [
         SyncLag(r.store_no, r.name, r.cursor, r.last_seen, r.last_event_at,
@@ -80,6 +84,7 @@ def sync_lag(db: Database, now: datetime) -> list[SyncLag]:
 
 def touch(db: Database, store_no: int, now: datetime) -> None:
     """Note that a store was in contact (it pulled changes)."""
-    with db.write_engine.connect() as conn:
+    with UnitOfWork(db, write=True) as uow:
+        conn = uow.conn
         conn.execute(sa.update(CentralStore).where(CentralStore.store_no == store_no).values(last_seen=now))
-        conn.commit()
+        uow.commit()

@@ -116,6 +116,17 @@ class Cap(_Frozen):
 
     _m = field_validator("max_amount", mode="before")(classmethod(lambda cls, v: _money(v)))
 
+    def admits(self, used_count: int, used_money: int, value: int) -> bool:
+        """Whether one more reward worth ``value`` fits beside ``used_count`` rewards worth ``used_money``
+        inside the window (a limit of 0 means none): the one place the cap's arithmetic is written."""
+        if self.max_count and used_count >= self.max_count:
+            return False
+        return not (self.max_amount and used_money + value > self.max_amount)
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.max_count or self.max_amount)
+
     def window_start(self, now: datetime, tz: ZoneInfo) -> datetime:
         """Start (UTC-aware) of the window containing ``now``, calendar windows in the store's zone."""
         if self.window == "rolling":

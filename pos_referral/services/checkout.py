@@ -1,8 +1,10 @@
-"""Quote a scanned code against a basket: the answer the cashier sees at once, with no write.
+"""Quote a scanned code against a basket: the answer the cashier sees at once.
 
 Both kinds of code go through here (the first symbol tells which), so the till needs no mode.
+This module loads the facts a decision needs; the decision itself is ``domain.eligibility``.
 The same evaluation runs inside the redemption's write transaction, so what was quoted is what
-is recorded — unless something changed in between, and then the refusal says what.
+is recorded, unless something changed in between, and then the refusal says what.
+A quote changes no business state; it leaves one report fact (services/report_events.py).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import cast
 import sqlalchemy as sa
 
 from pos_referral.db.models import Code, Customer, OutboxEvent, Redemption, Reward
-from pos_referral.db.perf_raw import RawReader
 from pos_referral.domain import codes as codes_mod
-from pos_referral.domain.errors import REASONS, Refusal
+from pos_referral.domain import eligibility
+from pos_referral.domain.eligibility import CapUsage, CodeState, Friend
+from pos_referral.domain.errors import Refusal
 from pos_referral.domain.rules import Program, RewardType
 from pos_referral.domain.rules import Reward as RewardRule
+from pos_referral.services import report_events
 from pos_referral.services.code_cache import CodeRef
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput
@@ -69,12 +73,9 @@ class Evaluation:
             raise Refusal(self.reason)
 
 
-Reads = sa.Connection | RawReader  # the write transaction's connection, or a quote's raw snapshot
-
 _CODE_COLUMNS = (Code.code, Code.kind, Code.program_id, Code.customer_id, Code.variant, Code.expires_at)
 
-# Hot-path statements are built once (pure construction, no I/O) and executed with parameters,
-# so a quote pays neither statement building nor cache-key generation.
+# statements built once; SQLAlchemy caches their compiled form
 _CODE_BY_CODE = sa.select(*_CODE_COLUMNS).where(Code.code == sa.bindparam("code"))
 _REFERRED = (
     sa.select(Redemption.id)
@@ -87,7 +88,7 @@ _CAP_USAGE = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Reward.amou
     Reward.customer_id == sa.bindparam("customer_id"),
     Reward.program_id == sa.bindparam("program_id"),
     Reward.source == "referral",
-    sa.or_(Reward.status == "pending", Reward.status == "released"),  # no IN list: compiled once (db/perf_raw.py)
+    Reward.status.in_(("pending", "released")),
     Reward.created_at >= sa.bindparam("since", type_=Reward.created_at.type),
 )
 
@@ -99,7 +100,7 @@ def parse_code(ctx: StoreContext, raw: str) -> codes_mod.ParsedCode:
         raise Refusal(exc.reason) from None
 
 
-def load_code(conn: Reads, ctx: StoreContext, code: str) -> CodeRef | None:
+def load_code(conn: sa.Connection, ctx: StoreContext, code: str) -> CodeRef | None:
     """A referral code's row, from the cache when possible."""
     cached = ctx.code_cache.get(code)
     if cached is not None:
@@ -113,30 +114,15 @@ def load_code(conn: Reads, ctx: StoreContext, code: str) -> CodeRef | None:
     return ref
 
 
-def cap_usage(
-    conn: Reads, program: Program, referrer_id: str, now: datetime, ctx: StoreContext
-) -> tuple[int, int]:
-    """(count, money) of the referrer's live referral rewards inside the program's cap window."""
+def cap_usage(conn: sa.Connection, program: Program, referrer_id: str, now: datetime, ctx: StoreContext) -> CapUsage:
+    """The referrer's live referral rewards inside the program's cap window."""
     since = program.cap.window_start(now, ctx.tz)
     row = conn.execute(_CAP_USAGE, {"customer_id": referrer_id, "program_id": program.id, "since": since}).one()
-    return int(row[0]), int(row[1])
+    return CapUsage(int(row[0]), int(row[1]))
 
 
-def cap_reached(conn: Reads, program: Program, referrer_id: str, now: datetime, ctx: StoreContext) -> bool:
-    cap = program.cap
-    if not cap.max_count and not cap.max_amount:
-        return False
-    count, money = cap_usage(conn, program, referrer_id, now, ctx)
-    if cap.max_count and count >= cap.max_count:
-        return True
-    value = program.referrer_reward.value_minor()
-    return bool(cap.max_amount and money + value > cap.max_amount)
-
-
-def find_friend(
-    conn: Reads, ctx: StoreContext, given: CustomerInput, program_id: str
-) -> tuple[str, bool] | None:
-    """(customer id, already referred in this program) for the customer at the till, in one query."""
+def find_friend(conn: sa.Connection, ctx: StoreContext, given: CustomerInput, program_id: str) -> Friend | None:
+    """The customer at the till and whether they were referred in this program, in one query."""
     if given.customer_id:
         query, value = _FRIEND_BY_ID, given.customer_id
     elif given.identity:
@@ -144,7 +130,7 @@ def find_friend(
     else:
         return None
     row = conn.execute(query, {"program_id": program_id, "value": value}).first()
-    return None if row is None else (row[0], bool(row[1]))
+    return None if row is None else Friend(row[0], bool(row[1]))
 
 
 def _foreign_code(ctx: StoreContext, parsed: codes_mod.ParsedCode) -> CodeRef | None:
@@ -159,10 +145,8 @@ def _foreign_code(ctx: StoreContext, parsed: codes_mod.ParsedCode) -> CodeRef | 
                    placeholder_customer_id(parsed.code), variant.name if variant else "", None)
 
 
-def _evaluate_referral(
-    conn: Reads, ctx: StoreContext, ev: Evaluation, basket_minor: int, given: CustomerInput, now: datetime,
-    parsed: codes_mod.ParsedCode,
-) -> None:
+def _evaluate_referral(conn: sa.Connection, ctx: StoreContext, ev: Evaluation, basket_minor: int,
+                       given: CustomerInput, now: datetime, parsed: codes_mod.ParsedCode, recording: bool) -> None:
     row = load_code(conn, ctx, ev.code)
     if row is None and (row := _foreign_code(ctx, parsed)) is not None:
         ev.origin_store = parsed.store_no
@@ -170,37 +154,19 @@ def _evaluate_referral(
         ev.reason = "unknown_code"
         return
     ev.code_row = row
-    program = ctx.settings.program(row.program_id)
-    ev.program = program
-    if program is None or not program.is_running(now.astimezone(ctx.tz).date()):
-        ev.reason = "program_inactive"
-        return
-    if row.expires_at is not None and row.expires_at <= now:
-        ev.reason = "expired"
-        return
-    friend = find_friend(conn, ctx, given, program.id) if given.given else None
-    if friend is not None:
-        ev.friend_id, already = friend
-        if ev.friend_id == row.customer_id:
-            ev.reason = "self_referral"
-            return
-        if already:
-            ev.reason = "already_referred"
-            return
-        if program.new_customers_only:
-            ev.reason = "not_new_customer"
-            return
-    if basket_minor < program.minimum_basket:
-        ev.reason = "below_minimum"
-        return
-    if program.referrer_gets_reward() and cap_reached(conn, program, row.customer_id, now, ctx):
-        ev.reason = "cap_reached"
-        return
-    if program.friend_gets_reward():
-        ev.reward_rule = program.friend_reward_for(basket_minor, row.variant or None)
-        ev.discount_minor = ev.reward_rule.discount_for(basket_minor)
-    if not given.given:
-        ev.notes.append(REASONS["customer_required"].message)
+    program = ev.program = ctx.settings.program(row.program_id)
+    friend = find_friend(conn, ctx, given, row.program_id) if given.given else None
+    ev.friend_id = friend.customer_id if friend else None
+    cap_used = CapUsage()
+    if program is not None and program.referrer_gets_reward() and program.cap.limited:
+        cap_used = cap_usage(conn, program, row.customer_id, now, ctx)
+    decision = eligibility.decide_referral(eligibility.ReferralFacts(
+        program=program, code=CodeState(expires_at=row.expires_at), referrer_id=row.customer_id,
+        variant=row.variant, friend=friend, customer_given=given.given,
+        customer_id_given=bool(given.customer_id), basket_minor=basket_minor, cap_used=cap_used,
+        today=now.astimezone(ctx.tz).date(), now=now, recording=recording))
+    ev.reason, ev.discount_minor, ev.reward_rule = decision.reason, decision.discount_minor, decision.reward_rule
+    ev.notes = list(decision.notes)
 
 
 _VOUCHER_BY_CODE = (
@@ -211,15 +177,16 @@ _VOUCHER_BY_CODE = (
 )
 
 
-def load_voucher(conn: Reads, code: str) -> tuple[CodeRef, VoucherState | None] | None:
+def load_voucher(conn: sa.Connection, code: str) -> tuple[CodeRef, CodeState, VoucherState | None] | None:
     row = conn.execute(_VOUCHER_BY_CODE, {"code": code}).first()
     if row is None:
         return None
     ref = CodeRef(*row[:6])
+    state = CodeState(expires_at=ref.expires_at, redeemed=row[6] is not None, revoked=row[7] is not None)
     if row[8] is None:
-        return ref, None
-    return ref, VoucherState(
-        redeemed=row[6] is not None, revoked=row[7] is not None, reward_id=row[8], customer_id=row[9],
+        return ref, state, None
+    return ref, state, VoucherState(
+        redeemed=state.redeemed, revoked=state.revoked, reward_id=row[8], customer_id=row[9],
         program_id=row[10], reward_type=row[11], amount_minor=row[12], percent=row[13], points=row[14], item=row[15],
         home_store=row[16],
     )
@@ -234,27 +201,21 @@ def away_voucher(ctx: StoreContext, state: VoucherState) -> bool:
     return bool(ctx.settings.config.central.url) and state.home_store != ctx.store_no
 
 
-def _evaluate_voucher(
-    conn: Reads, ctx: StoreContext, ev: Evaluation, basket_minor: int, now: datetime
-) -> None:
+def _evaluate_voucher(conn: sa.Connection, ctx: StoreContext, ev: Evaluation, basket_minor: int,
+                      now: datetime) -> None:
     found = load_voucher(conn, ev.code)
     if found is None or found[0].kind != codes_mod.CodeKind.VOUCHER.value:
         ev.reason = "unknown_code"
         return
-    ev.code_row, state = found
-    ev.voucher_reward = state
-    if state is None or state.revoked:
-        ev.reason = "voucher_revoked"
-    elif state.redeemed:
-        ev.reason = "already_redeemed"
-    elif ev.code_row.expires_at is not None and ev.code_row.expires_at <= now:
-        ev.reason = "expired"
-    elif away_voucher(ctx, state) and (
-        conn.execute(_AWAY_UNCONFIRMED).scalar_one() >= ctx.settings.config.central.voucher_offline_allowance
-    ):
-        ev.reason = "store_not_allowed"  # allowance of vouchers from other stores not yet confirmed by central
-    else:
-        ev.discount_minor = voucher_discount(state, basket_minor)
+    ev.code_row, code_state, reward = found
+    ev.voucher_reward = reward
+    away = reward is not None and away_voucher(ctx, reward)
+    decision = eligibility.decide_voucher(eligibility.VoucherFacts(
+        code=code_state, has_reward=reward is not None,
+        discount_minor=voucher_discount(reward, basket_minor) if reward is not None else 0,
+        away_unconfirmed=int(conn.execute(_AWAY_UNCONFIRMED).scalar_one()) if away else None,
+        away_allowance=ctx.settings.config.central.voucher_offline_allowance, now=now))
+    ev.reason, ev.discount_minor = decision.reason, decision.discount_minor
 
 
 def voucher_discount(reward: VoucherState | Reward, basket_minor: int) -> int:
@@ -266,34 +227,49 @@ def voucher_discount(reward: VoucherState | Reward, basket_minor: int) -> int:
     return rule.discount_for(basket_minor)
 
 
-def evaluate(
-    conn: Reads, ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerInput, now: datetime
-) -> Evaluation:
-    """Evaluate on an open connection (read for quotes, the write transaction's for redemptions).
+def evaluate(conn: sa.Connection, ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerInput,
+             now: datetime, *, recording: bool = False) -> Evaluation:
+    """Evaluate on an open connection (a read unit for quotes, the write unit's for redemptions).
 
     Raises only for codes that fail to parse (mistyped or forged)."""
     parsed = parse_code(ctx, raw_code)
     ev = Evaluation(kind=parsed.kind, code=parsed.code)
     if parsed.kind is codes_mod.CodeKind.REFERRAL:
-        _evaluate_referral(conn, ctx, ev, basket_minor, given, now, parsed)
+        _evaluate_referral(conn, ctx, ev, basket_minor, given, now, parsed, recording)
     else:
         _evaluate_voucher(conn, ctx, ev, basket_minor, now)
     return ev
 
 
-def quote(ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerInput) -> Evaluation:
-    """The till's question: what does this code give on this basket? Never writes.
+def quote(ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerInput, *, till_id: str = "",
+          staff: str = "") -> Evaluation:
+    """The till's question: what does this code give on this basket? Counted once for the reports.
 
-    Runs on a bare read connection (WAL readers never wait for writers), not an ORM session:
-    this is the hottest path of the service."""
-    readers = ctx.db.raw_readers
-    if readers is None:  # PostgreSQL (central): the engine's own connection
-        with ctx.db.read_engine.connect() as conn:
-            return evaluate(conn, ctx, raw_code, basket_minor, given, ctx.clock())
-    # statement by statement, not one snapshot: a quote is advice (the redemption evaluates again
-    # inside its write transaction), and a cached code leaves one or two reads, so the BEGIN and
-    # ROLLBACK would double the SQLite calls, each a GIL hand-off under load (bench/till_latency.py)
-    return readers.read(lambda raw: evaluate(raw, ctx, raw_code, basket_minor, given, ctx.clock()), snapshot=False)
+    Raises ``Refusal`` for codes that fail to parse (counted too)."""
+    now = ctx.clock()
+    try:
+        with UnitOfWork(ctx.db, write=False) as uow:
+            ev = evaluate(uow.conn, ctx, raw_code, basket_minor, given, now)
+    except Refusal as exc:
+        code = report_events.report_code(raw_code)
+        _count_quote(ctx, now, code, exc.code, "voucher_quote" if report_events.looks_like_voucher(code) else "quote",
+                     basket_minor, None, given, till_id, staff)
+        raise
+    kind = "voucher_quote" if ev.kind is codes_mod.CodeKind.VOUCHER else "quote"
+    _count_quote(ctx, now, ev.code, ev.reason or "", kind, basket_minor, ev.friend_id, given, till_id, staff)
+    return ev
+
+
+def _count_quote(ctx: StoreContext, now: datetime, code: str, reason: str, kind: str, basket_minor: int,
+                 customer_id: str | None, given: CustomerInput, till_id: str, staff: str) -> None:
+    """One ``quote`` report fact, unless this is a re-scan within the re-quote window."""
+    if kind == "quote":
+        who = customer_id or (given.identity.normalised if given.identity else given.customer_id or "")
+        if not ctx.recent_quotes.first_in_window(code, till_id, who, now):
+            return
+    report_events.record(ctx.db, report_events.Fact(
+        at=now, kind=kind, till_id=till_id, staff=staff, code=code, reason=reason, basket_minor=basket_minor,
+        customer_id=customer_id))
 
 
 @dataclass(frozen=True)
@@ -314,14 +290,8 @@ def lookup(ctx: StoreContext, raw_code: str) -> CodeInfo:
             raise Refusal("unknown_code")
         program = ctx.settings.program(row.program_id)
         reward = uow.session.get(Reward, row.reward_id) if row.reward_id else None
-    if row.revoked_at is not None:
-        status = "revoked"
-    elif row.redeemed_at is not None:
-        status = "redeemed"
-    elif row.expires_at is not None and row.expires_at <= now:
-        status = "expired"
-    elif program is None or not program.is_running(now.astimezone(ctx.tz).date()):
-        status = "inactive"
-    else:
-        status = "active"
-    return CodeInfo(row, program, reward, status)
+    referral = row.kind == codes_mod.CodeKind.REFERRAL.value
+    running = program is not None and program.is_running(now.astimezone(ctx.tz).date()) if referral else None
+    state = CodeState(expires_at=row.expires_at, redeemed=row.redeemed_at is not None,
+                      revoked=row.revoked_at is not None)
+    return CodeInfo(row, program, reward, eligibility.code_status(state, now, running))

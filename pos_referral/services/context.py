@@ -12,6 +12,7 @@ from pos_referral.db.base import utcnow
 from pos_referral.db.engine import Database
 from pos_referral.keystore import StoreSecrets
 from pos_referral.services.code_cache import CodeCache
+from pos_referral.services.report_events import RecentQuotes
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class StoreContext:
     secrets: StoreSecrets
     clock: Callable[[], datetime] = field(default=utcnow)
     code_cache: CodeCache = field(default_factory=CodeCache)
+    recent_quotes: RecentQuotes = field(default_factory=RecentQuotes)
 
     @property
     def store_no(self) -> int:

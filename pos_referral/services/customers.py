@@ -9,9 +9,11 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pos_referral.db.base import new_id, table
+from pos_referral.db.engine import Database
 from pos_referral.db.models import Customer
 from pos_referral.domain.identity import Identity, IdentityError, normalise_email, normalise_phone
 from pos_referral.printing_safe import clean_name
+from pos_referral.services.unit_of_work import UnitOfWork
 
 
 class CustomerInputError(ValueError):
@@ -60,6 +62,11 @@ def _text(value: object, field: str) -> str:
     if len(value) > 254:
         raise CustomerInputError(f"{field} is too long")
     return value
+
+
+def has_customers(db: Database) -> bool:
+    with UnitOfWork(db, write=False) as read:
+        return read.session.scalar(sa.select(Customer.id).limit(1)) is not None
 
 
 def find_customer(session: so.Session, given: CustomerInput, pepper: bytes) -> Customer | None:

@@ -34,7 +34,7 @@ from pos_referral.domain.codes import CodeKey, CodeKind, mint
 from pos_referral.domain.identity import Identity
 from pos_referral.services.context import StoreContext
 from pos_referral.services.referral_codes import SEQ_LIMIT
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 T = TypeVar("T")
 CHANNELS = (("receipt", 60), ("card", 25), ("kiosk", 10), ("api", 5))
@@ -68,7 +68,8 @@ class _Minter:
     def __init__(self, ctx: StoreContext, pool: Executor) -> None:
         self.key, self.store_no, self.pool = ctx.secrets.keyring.current(), ctx.store_no, pool
         self.next: dict[str, int] = {}
-        with ctx.db.read_engine.connect() as conn:
+        with UnitOfWork(ctx.db, write=False) as read:
+            conn = read.conn
             for kind in CodeKind:
                 found = dict(conn.execute(sa.select(Counter.name, Counter.value).where(
                     Counter.name.in_((self._name(kind.value), self._name(kind.value, demo=True))))).all())
@@ -179,7 +180,8 @@ def _generate(ctx: StoreContext, plan: DemoPlan, minter: _Minter,
     start = now - timedelta(days=plan.days)
     span = (now - start).total_seconds()
     counts = dict.fromkeys(("customers", "codes", "redemptions", "rewards", "vouchers_spent"), 0)
-    with ctx.db.read_engine.connect() as conn:
+    with UnitOfWork(ctx.db, write=False) as read:
+        conn = read.conn
         people_before = int(conn.execute(sa.select(sa.func.count()).select_from(Customer)).scalar() or 0)
         sales_before = int(conn.execute(sa.select(sa.func.count()).select_from(Redemption)).scalar() or 0)
     # a second demo on the same data draws other ids (and numbers its sales after the first one's)
@@ -221,7 +223,7 @@ def _generate(ctx: StoreContext, plan: DemoPlan, minter: _Minter,
 
 
 def _write(ctx: StoreContext, rows: dict[type[Any], list[dict[str, Any]]], minter: _Minter) -> None:
-    with WriteConnection(ctx.db) as uow:
+    with UnitOfWork(ctx.db, write=True) as uow:
         if uow.conn.dialect.name == "sqlite":
             uow.conn.exec_driver_sql("PRAGMA cache_size=-200000")  # random ids: keep the indexes in memory
         _insert(uow.conn, rows)

@@ -29,11 +29,11 @@ class SendSummary:
 
 
 class MailWorker:
-    """``run_once`` plans and sends; ``start``/``stop`` run it on a timer (bootstrap, serve only)."""
+    """``run_once`` plans and sends; ``serve`` runs it every ``interval`` seconds (workers.py)."""
 
-    def __init__(self, ctx: StoreContext, transport: Transport, *, batch: int = 20) -> None:
-        self.ctx, self.transport, self.batch = ctx, transport, batch
-        self._task: object | None = None
+    def __init__(self, ctx: StoreContext, transport: Transport, *, batch: int = 20,
+                 interval: float = INTERVAL_SECONDS) -> None:
+        self.ctx, self.transport, self.batch, self.interval = ctx, transport, batch, interval
 
     @classmethod
     def from_settings(cls, ctx: StoreContext) -> MailWorker:
@@ -113,18 +113,3 @@ class MailWorker:
             status = mail_outbox.mark_failed(uow.session, mail, self.ctx.clock(), error, permanent=permanent)
             uow.commit()
         return status
-
-    def start(self, interval: float = INTERVAL_SECONDS) -> None:
-        from pos_referral.bootstrap import PeriodicTask
-
-        task = PeriodicTask("mail-worker", interval, self.run_once)
-        task.start()
-        self._task = task
-
-    def stop(self) -> None:
-        task = self._task
-        stop = getattr(task, "stop", None)
-        if callable(stop):
-            stop()
-        self._task = None
-

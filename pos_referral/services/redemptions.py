@@ -12,23 +12,24 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
-import sqlalchemy.orm as so
 
 from pos_referral.db.base import new_id, table
+from pos_referral.db.constraints import violated_constraint
 from pos_referral.db.models import Code, Customer, IdempotencyRecord, LedgerEntry, Redemption, Reward
 from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import format_money
+from pos_referral.services import report_events
 from pos_referral.services.checkout import Evaluation, away_voucher, evaluate
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, insert_customer
 from pos_referral.services.print_jobs import queue_footer
 from pos_referral.services.referral_codes import Holder, issue_in_session
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.sync.offline import record_placeholder_referrer
 from pos_referral.sync.outbox import add_event, add_events
 
@@ -45,6 +46,7 @@ class RedeemRequest:
     customer: CustomerInput
     till_id: str
     body_hash: str
+    staff: str = ""  # the cashier signed in at the till page; empty for calls with a till's API token
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,9 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
-    encoded: str = ""  # a fresh answer's body as canonical_json (what the API sends), encoded once
 
 
-# compact, sorted keys: what Flask's jsonify writes, so one text serves the request hash, the stored
-# answer and the answer sent (web/perf_hot_path.py)
+# compact, sorted keys: one text for the request hash and the stored answer
 canonical_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode
 
 
@@ -78,8 +78,8 @@ _USE_VOUCHER = (
 )
 
 
-def _replay(db: so.Session | sa.Connection, key: str, request_hash: str) -> Answer | None:
-    row = db.execute(_REPLAY, {"key": key}).first()
+def _replay(conn: sa.Connection, key: str, request_hash: str) -> Answer | None:
+    row = conn.execute(_REPLAY, {"key": key}).first()
     if row is None:
         return None
     if row[0] != request_hash:
@@ -87,53 +87,48 @@ def _replay(db: so.Session | sa.Connection, key: str, request_hash: str) -> Answ
     return Answer(row[1], json.loads(row[2]), replayed=True)
 
 
+# a unique constraint that refused the insert -> the reason the till hears
+_CONSTRAINT_REASONS = {"uq_redemptions_sale": "sale_already_used", "uq_redemptions_friend_once": "already_referred",
+                       # the friend registered by another writer meanwhile (only where writers are not queued)
+                       "uq_customers_identity_hash": "already_referred"}
+
+
 def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url: str) -> Answer:
-    """Apply a referral or voucher code to a sale. Refusals raise ``Refusal`` and write nothing.
-
-    Core statements in one write transaction, a dozen small statements. Concurrent redemptions
-    share that transaction's durable COMMIT (``Database.group_commit``), each in its own savepoint:
-    the answer leaves only after the COMMIT that holds it has returned."""
+    """Apply a referral or voucher code to a sale. Refusals raise ``Refusal`` and write nothing
+    but their report fact. The answer is returned only after its COMMIT is on disk."""
     key = f"{req.till_id}:{idempotency_key}"
-
-    def work(conn: sa.Connection) -> Answer:
-        readers = ctx.db.raw_readers
-        if readers is not None:  # SQLite: the same statements, compiled once, on the driver connection
-            conn = cast(sa.Connection, readers.on(conn))  # answers execute() as a Connection does
-        return _redeem_in(conn, ctx, req, key, base_url)
-
-    if ctx.db.group_commit is not None:
-        return ctx.db.group_commit.run(work)
-    with WriteConnection(ctx.db) as uow:
-        answer = work(uow.conn)
-        uow.commit()
+    now = ctx.clock()
+    try:
+        with UnitOfWork(ctx.db, write=True) as uow:
+            answer = _replay(uow.conn, key, req.body_hash)
+            if answer is None:
+                answer = _record(uow.conn, ctx, req, key, now, base_url)
+                uow.commit()
+    except Refusal as exc:
+        report_events.record(ctx.db, report_events.Fact(
+            at=now, kind="refused", till_id=req.till_id, staff=req.staff, code=report_events.report_code(req.code),
+            reason=exc.code, sale_id=req.sale_id, basket_minor=req.basket_minor))
+        raise
     return answer
 
 
-def _redeem_in(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str, base_url: str) -> Answer:
-    replay = _replay(conn, key, req.body_hash)
-    if replay is not None:
-        return replay
-    now = ctx.clock()
-    ev = evaluate(conn, ctx, req.code, req.basket_minor, req.customer, now)
+def _record(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str, now: datetime,
+            base_url: str) -> Answer:
+    ev = evaluate(conn, ctx, req.code, req.basket_minor, req.customer, now, recording=True)
     ev.refuse()
     try:
         if ev.kind is CodeKind.REFERRAL:
             body = _record_referral(conn, ctx, req, ev, now, base_url)
         else:
             body = _record_voucher_use(conn, ctx, req, ev, now)
-        encoded = canonical_json(body)
         conn.execute(_INSERT_IDEMPOTENCY, dict(
-            key=key, request_hash=req.body_hash, status_code=201, body=encoded, created_at=now))
+            key=key, request_hash=req.body_hash, status_code=201, body=canonical_json(body), created_at=now))
     except sa_exc.IntegrityError as exc:
-        raise _refusal_from_integrity(exc) from None
-    return Answer(201, body, encoded=encoded)
-
-
-def _refusal_from_integrity(exc: sa_exc.IntegrityError) -> Refusal:
-    text = str(exc.orig)
-    if "sale" in text:
-        return Refusal("sale_already_used")
-    return Refusal("already_referred")
+        reason = _CONSTRAINT_REASONS.get(violated_constraint(exc) or "")
+        if reason is None:
+            raise
+        raise Refusal(reason) from None
+    return Answer(201, body)
 
 
 def _record_referral(
@@ -141,13 +136,9 @@ def _record_referral(
 ) -> dict[str, Any]:
     assert ev.program is not None and ev.code_row is not None
     program, code_row = ev.program, ev.code_row
-    if not req.customer.given:
-        raise Refusal("customer_required")
-    # a sale already used is refused by uq_redemptions_sale at the insert below (sale_already_used,
-    # see _refusal_from_integrity): the unit's savepoint undoes what came before; no look-up first
+    # a sale already used is refused by uq_redemptions_sale at the insert below (sale_already_used):
+    # the transaction is rolled back whole; no look-up first
     if ev.friend_id is None:
-        if req.customer.customer_id:
-            raise Refusal("unknown_customer")
         friend_id, identity_hash = insert_customer(conn, req.customer, ctx.secrets.pepper, store_no=ctx.store_no,
                                                    now=now)
         known_new = True
@@ -204,6 +195,9 @@ def _record_referral(
         "friend_points": ev.reward_rule.points if ev.reward_rule else 0,
     }))
     add_events(conn, events, now)  # the friend's code_issued first, as central expects
+    if req.staff:  # who served the sale, for the per-cashier report
+        report_events.add(conn, report_events.Fact(at=now, kind="redeemed", till_id=req.till_id, staff=req.staff,
+                                                   code=own.code, sale_id=req.sale_id))
     return {
         "redemption_id": redemption_id,
         "kind": "referral",
@@ -245,6 +239,9 @@ def _record_voucher_use(
         "discount": format_money(ev.discount_minor), "store_no": ctx.store_no, "till_id": req.till_id,
         "at": now.isoformat(), "away": away_voucher(ctx, reward),
     }, now)
+    report_events.add(conn, report_events.Fact(
+        at=now, kind="voucher_sale", till_id=req.till_id, staff=req.staff, code=ev.code, sale_id=req.sale_id,
+        customer_id=reward.customer_id, basket_minor=req.basket_minor))
     return {
         "redemption_id": redemption_id,
         "kind": "voucher",

@@ -13,6 +13,7 @@ from pos_referral.db.base import table
 from pos_referral.db.models import Code, Counter
 from pos_referral.domain.codes import CodeKind, format_display, mint
 from pos_referral.domain.rules import Program
+from pos_referral.services import report_events
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, find_or_create_customer
 from pos_referral.services.unit_of_work import UnitOfWork
@@ -117,9 +118,11 @@ def issue_in_session(
 
 
 def issue_code(
-    ctx: StoreContext, given: CustomerInput, *, channel: str, till_id: str, program: Program | None = None
+    ctx: StoreContext, given: CustomerInput, *, channel: str, till_id: str, program: Program | None = None,
+    staff: str = "",
 ) -> IssuedCode:
-    """Give a customer their referral code (201 new / 200 existing in the API)."""
+    """Give a customer their referral code (201 new / 200 existing in the API); ``staff`` is the
+    cashier who gave it, kept for the per-cashier report when the code is new."""
     program = program or ctx.settings.default_program
     now = ctx.clock()
     with UnitOfWork(ctx.db, write=True) as uow:
@@ -128,5 +131,8 @@ def issue_code(
         )
         holder = Holder(customer.id, customer.identity_hash, customer.first_name)
         issued = issue_in_session(uow.session, ctx, holder, program, channel=channel, till_id=till_id, now=now)
+        if staff and issued.created:
+            report_events.add(uow.conn, report_events.Fact(at=now, kind="issued", till_id=till_id, staff=staff,
+                                                            code=issued.code))
         uow.commit()
     return issued

@@ -23,6 +23,7 @@ from pos_referral.services import prompts, reports_fraud, reports_funnel, report
 from pos_referral.services.context import StoreContext
 from pos_referral.services.reports_range import DateRange, breathe
 from pos_referral.services.reports_rollup_read import RAW_KEY
+from pos_referral.services.unit_of_work import UnitOfWork
 
 # name -> (title, [(key, header, kind)]); kind: text | int | money | ratio | time
 TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -163,7 +164,8 @@ def build_report(ctx: StoreContext, rng: DateRange, *, parts: Iterable[str] | No
         timings["catch_up"] = time.perf_counter() - started
     rep = Report(range=rng, generated_at=ctx.clock(), currency=ctx.settings.config.store.currency)
     wanted = list(dict.fromkeys(parts or PARTS))
-    with ctx.db.read_engine.connect() as conn:
+    with UnitOfWork(ctx.db, write=False) as read:
+        conn = read.conn
         conn.info[RAW_KEY] = raw
         try:
             done: set[Part] = set()

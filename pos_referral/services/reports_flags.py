@@ -20,7 +20,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import LedgerEntry, Redemption, ReportEvent, Reward
 from pos_referral.db.models_reports import ReportRefund, ReportSelfReferral, ReportWatermark
 from pos_referral.services.reports_range import DateRange
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 _SR = table(ReportSelfReferral)
 _RF = table(ReportRefund)
@@ -52,7 +52,8 @@ def refunds(conn: sa.Connection, rng: DateRange, limit: int) -> list[Any]:
 
 def refresh(db: Database, tops: dict[str, int]) -> None:
     """Copy the self-referral events and refunded sales added up to ``tops`` (report events, ledger row ids)."""
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         marks = {str(k): int(v) for k, v in conn.execute(
             sa.select(_W.c.source, _W.c.value).where(_W.c.source.in_(("f:events", "f:ledger"))))}
     lo_e, lo_l = marks.get("f:events", 0), marks.get("f:ledger", 0)
@@ -61,7 +62,7 @@ def refresh(db: Database, tops: dict[str, int]) -> None:
     step = 500_000  # source rows per transaction (the first run reads the whole history)
     while lo_e < tops["report_events"] or lo_l < tops["ledger"] or len(marks) < 2:
         hi_e, hi_l = min(lo_e + step, tops["report_events"]), min(lo_l + step, tops["ledger"])
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             _copy(uow.conn, lo_e, hi_e, lo_l, hi_l)
             for name, value in (("f:events", hi_e), ("f:ledger", hi_l)):
                 if uow.conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:

@@ -26,7 +26,7 @@ from pos_referral.db.models import Code, Counter, LedgerEntry, Reward
 from pos_referral.db.models_reports import ReportHolder, ReportHolding, ReportHoldingSum, ReportWatermark
 from pos_referral.services.reports_range import breathe
 from pos_referral.services.reports_visits import unindexed
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 CHANGES_CURSOR = "sync:changes_cursor"  # sync/relay.py: how far this store applied central's changes
 WALK = 200
@@ -141,7 +141,8 @@ def holders(conn: sa.Connection, now: datetime, limit: int | None) -> list[dict[
 
 def refresh(db: Database, now: datetime) -> None:
     """Bring the tables up to the rewards, ledger and central's changes as of now; drop what expired by ``now``."""
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         marks = {str(k): int(v) for k, v in conn.execute(
             sa.select(_W.c.source, _W.c.value).where(_W.c.source.startswith("h:")))}
         tops = {"h:rewards": int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(_REWARD_ROWID), 0))
@@ -164,7 +165,7 @@ def refresh(db: Database, now: datetime) -> None:
                 return  # nothing changed and nothing expired: no write
             ids = sorted(str(i) for i in found)
         rows = [r for sel in _chunked(ids) for part in _open(sel, now) for r in conn.execute(part).all()]
-    with WriteConnection(db) as uow:
+    with UnitOfWork(db, write=True) as uow:
         c = uow.conn
         delta: dict[tuple[str, int], list[int]] = {}
         if rebuild:

@@ -29,7 +29,7 @@ from pos_referral.db.models import LedgerEntry, Redemption
 from pos_referral.db.models_reports import ReportReferrerDay, ReportReferrerTotal, ReportWatermark
 from pos_referral.services.reports_range import DateRange, breathe, local_midnight
 from pos_referral.services.reports_visits import day_number, zone_mark
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 WALK = 500  # referrers per step of the walk
 WALK_LIMIT = 20_000  # past this many, group the range's day rows instead
@@ -140,7 +140,8 @@ def _set_marks(conn: sa.Connection, values: dict[str, int]) -> None:
 
 def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
     """Bring the tables up to the redemptions and ledger entries up to ``tops`` (row ids read by the caller)."""
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         marks: dict[str, Any] = {str(k)[2:]: int(v) for k, v in conn.execute(
             sa.select(_W.c.source, _W.c.value).where(_W.c.source.startswith("r:")))}
         rebuild = marks.get("zone") != zone_mark(tz)
@@ -157,17 +158,17 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
             for referrer, day in _pairs(conn, tz, {s: marks.get(s, 0) for s in _ROWID}, tops):
                 days.setdefault(day, set()).add(referrer)  # type: ignore[union-attr]
     if rebuild:
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             uow.conn.execute(sa.delete(_D))
             uow.conn.execute(sa.delete(_W).where(_W.c.source.startswith("r:")))
             uow.commit()
     ordered = sorted(days)
     for i in range(0, len(ordered), 7):  # a week of days per transaction
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             for day in ordered[i:i + 7]:
                 _recompute(uow.conn, tz, day, days[day])
             uow.commit()
-    with WriteConnection(db) as uow:
+    with UnitOfWork(db, write=True) as uow:
         touched = None if rebuild else sorted({r for who in days.values() for r in who or ()})
         _totals(uow.conn, touched)
         _set_marks(uow.conn, {"r:zone": zone_mark(tz), **{f"r:{s}": tops[s] for s in _ROWID}})

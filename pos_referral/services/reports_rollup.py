@@ -47,7 +47,7 @@ from pos_referral.services import (
     reports_visits,
 )
 from pos_referral.services.reports_range import issued_here
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def _runs(buckets: Iterable[int]) -> list[tuple[int, int]]:
 
 def _rewrite(db: Database, fact: str, first: int, last: int) -> None:
     """Replace the rollup rows of ``fact`` for buckets first..last by a fresh computation (one transaction)."""
-    with WriteConnection(db) as uow:
+    with UnitOfWork(db, write=True) as uow:
         conn = uow.conn
         conn.execute(sa.delete(_ROLLUP).where(_ROLLUP.c.fact == fact, _ROLLUP.c.bucket >= first,
                                               _ROLLUP.c.bucket <= last))
@@ -270,7 +270,8 @@ def catch_up(db: Database, tz: ZoneInfo | None = None, now: datetime | None = No
     Returns how many quarter-hour runs were recomputed.
     """
     with _lock:
-        with db.read_engine.connect() as conn:
+        with UnitOfWork(db, write=False) as read:
+            conn = read.conn
             if not supported(conn):
                 return 0
             marks, tops = _read_marks(conn)
@@ -287,7 +288,7 @@ def catch_up(db: Database, tz: ZoneInfo | None = None, now: datetime | None = No
                 done.append((fact, first, last))
         reports_rollup_days.refresh(db, tz, done)
         if dirty:
-            with WriteConnection(db) as uow:
+            with UnitOfWork(db, write=True) as uow:
                 for name, top in {**tops, "rollup_version": VERSION}.items():
                     value = top if name == "rollup_version" else sa.func.max(_WATERMARKS.c.value, top)
                     moved = uow.conn.execute(sa.update(_WATERMARKS).where(_WATERMARKS.c.source == name)
@@ -322,7 +323,8 @@ class QuietCatchUp:
         self._seen: int | None = None
 
     def _activity(self) -> int:
-        with self.db.read_engine.connect() as conn:
+        with UnitOfWork(self.db, write=False) as read:
+            conn = read.conn
             if not supported(conn):
                 return 0
             return sum(int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(rowid), 0)).select_from(tbl))

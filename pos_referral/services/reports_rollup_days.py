@@ -21,7 +21,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models_reports import ReportRollup, ReportRollupDay, ReportWatermark
 from pos_referral.services.reports_range import DateRange, offset_pieces
 from pos_referral.services.reports_visits import day_number, zone_mark
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 BUCKET_SECONDS = 900
 MARK = "d:zone"
@@ -87,13 +87,14 @@ def _first_as_day(conn: sa.Connection, tz: ZoneInfo, fact: str, first: date, las
 def refresh(db: Database, tz: ZoneInfo | None, runs: Iterable[tuple[str, int, int]]) -> None:
     """Rewrite the days of the quarter-hour ``runs`` (fact, first, last bucket) just rewritten."""
     runs = list(runs)
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         mark = conn.execute(sa.select(_W.c.value).where(_W.c.source == MARK)).scalar()
         if not runs and (tz is None or mark == zone_mark(tz)):
             return  # nothing rewritten: the day rows (if any) still hold
         lo, hi = conn.execute(sa.select(sa.func.min(_R.c.bucket), sa.func.max(_R.c.bucket))).one()
     if tz is None or mark != zone_mark(tz):
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             uow.conn.execute(sa.delete(_W).where(_W.c.source == MARK))
             uow.commit()
         if tz is None or lo is None:
@@ -101,15 +102,15 @@ def refresh(db: Database, tz: ZoneInfo | None, runs: Iterable[tuple[str, int, in
         first = _day_of(int(lo), tz) - timedelta(days=1)
         last = _day_of(int(hi), tz) + timedelta(days=1)
         for start in range(0, (last - first).days + 1, 28):  # four weeks of days per transaction
-            with WriteConnection(db) as uow:
+            with UnitOfWork(db, write=True) as uow:
                 _rewrite(uow.conn, tz, None, first + timedelta(days=start),
                          min(first + timedelta(days=start + 27), last))
                 uow.commit()
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             uow.conn.execute(sa.insert(_W), {"source": MARK, "value": zone_mark(tz)})
             uow.commit()
         return
-    with WriteConnection(db) as uow:
+    with UnitOfWork(db, write=True) as uow:
         for fact, first_bucket, last_bucket in runs:
             _rewrite(uow.conn, tz, fact, _day_of(first_bucket, tz), _day_of(last_bucket, tz))
         uow.commit()

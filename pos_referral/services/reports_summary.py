@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pos_referral.printing.queue import enqueue
+from pos_referral.services import print_jobs
 from pos_referral.services.context import StoreContext
 from pos_referral.services.reports import build_report, fmt
 from pos_referral.services.reports_range import DateRange
-from pos_referral.services.unit_of_work import UnitOfWork
 
 TEMPLATE = "daily_summary"
 
@@ -33,10 +32,7 @@ def summary_context(ctx: StoreContext, day: date) -> dict[str, Any]:
     }
 
 
-def queue_daily_summary(ctx: StoreContext, day: date) -> int:
-    """Queue the summary on the receipt printer (printer_templates/daily_summary.receipt); returns the job id."""
-    context = summary_context(ctx, day)
-    with UnitOfWork(ctx.db, write=True) as uow:
-        job = enqueue(uow.session, TEMPLATE, context, now=ctx.clock())
-        uow.commit()
-        return job.id
+def queue_daily_summary(ctx: StoreContext, day: date) -> int | None:
+    """Queue the summary on the receipt printer (printer_templates/daily_summary.receipt); returns the job
+    id, or None when the shop has no printer."""
+    return print_jobs.queue(ctx, TEMPLATE, summary_context(ctx, day))

@@ -27,7 +27,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Redemption
 from pos_referral.db.models_reports import ReportVelocity, ReportWatermark
 from pos_referral.services.reports_range import DateRange
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 VELOCITY_WINDOW = timedelta(hours=1)
 VELOCITY_COUNT = 3
@@ -98,7 +98,8 @@ def refresh(db: Database, top: int) -> None:
     meanwhile has a row id past ``top``, so its stretch is recomputed by the next catch-up.
     """
     w = VELOCITY_WINDOW
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         mark = conn.execute(sa.select(_W.c.value).where(_W.c.source == MARK)).scalar()
         if mark is not None and int(mark) >= top:
             return
@@ -116,7 +117,7 @@ def refresh(db: Database, top: int) -> None:
                 rows = _rows(conn, lo - w, hi + w + timedelta(microseconds=1), touched)
                 work.append((lo, hi, touched, [f for f in bursts(rows) if lo <= f[1] <= hi]))
     for lo, hi, codes, flags in work:  # one transaction each: a few thousand rows at most
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             conn = uow.conn
             where = sa.and_(_V.c.at >= lo, _V.c.at <= hi)
             if codes is None:
@@ -126,7 +127,7 @@ def refresh(db: Database, top: int) -> None:
             if flags:
                 conn.execute(sa.insert(_V), [dict(code=c, at=at, till_id=till, friends=n) for c, at, till, n in flags])
             uow.commit()
-    with WriteConnection(db) as uow:
+    with UnitOfWork(db, write=True) as uow:
         if uow.conn.execute(sa.update(_W).where(_W.c.source == MARK).values(value=top)).rowcount == 0:
             uow.conn.execute(sa.insert(_W), {"source": MARK, "value": top})
         uow.commit()

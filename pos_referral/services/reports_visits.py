@@ -30,7 +30,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, Redemption, ReportEvent
 from pos_referral.db.models_reports import ReportVisit, ReportVisitCell, ReportVisitFirst, ReportWatermark
 from pos_referral.services.reports_range import DateRange, issued_here, local_day
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 
 WINDOW = 50_000  # source rows per transaction (a few seconds at most on a big history)
 _V = table(ReportVisit)
@@ -165,7 +165,8 @@ def _apply(conn: sa.Connection, span: DateRange, window: dict[str, tuple[int, in
 
 def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
     """Bring ``report_visits`` up to the source rows up to ``tops`` (row ids read by the caller)."""
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         marks = {str(k): int(v) for k, v in conn.execute(sa.select(_W.c.source, _W.c.value)
                                                          .where(_W.c.source.startswith("v:")))}
         zone = marks.pop("v:zone", None)
@@ -174,7 +175,7 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
             return  # nothing new: the common case, a few small reads
     if zone != zone_mark(tz):
         start = dict.fromkeys(_ROWID, 0)
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             uow.conn.execute(sa.delete(_V))
             uow.conn.execute(sa.delete(_CELLS))
             uow.conn.execute(sa.delete(_FIRSTS))
@@ -183,7 +184,7 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
             uow.commit()
     while any(start[s] < tops[s] for s in _ROWID):
         window = {s: (start[s], min(start[s] + WINDOW, tops[s])) for s in _ROWID}
-        with WriteConnection(db) as uow:
+        with UnitOfWork(db, write=True) as uow:
             _apply(uow.conn, _span(uow.conn, tz, window), window)
             for s, (_, hi) in window.items():
                 moved = uow.conn.execute(sa.update(_W).where(_W.c.source == f"v:{s}").values(value=hi))

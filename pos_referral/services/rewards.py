@@ -62,14 +62,9 @@ def _release_one(session: so.Session, ctx: StoreContext, reward: Reward, now: da
     program = ctx.settings.program(reward.program_id)
     if program is None:
         return "skipped"
-    count, money = cap_usage(session.connection(), program, reward.customer_id, now, ctx)
-    # cap_usage counts this reward too (it is pending): compare the others against the cap
-    others, others_money = count - 1, money - reward.amount_minor
-    cap = program.cap
-    over = (cap.max_count and others >= cap.max_count) or (
-        cap.max_amount and others_money + reward.amount_minor > cap.max_amount
-    )
-    if over:
+    used = cap_usage(session.connection(), program, reward.customer_id, now, ctx)
+    # cap_usage counts this reward too (it is pending): does it fit beside the others?
+    if not program.cap.admits(used.count - 1, used.money - reward.amount_minor, reward.amount_minor):
         if _set_status(session, reward.id, "pending", "capped"):
             session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="referrer_reward_capped",
                                     amount_minor=-reward.amount_minor, reward_id=reward.id,
@@ -133,6 +128,7 @@ def release_due_rewards(ctx: StoreContext, *, batch: int = 200) -> ReleaseSummar
     while True:
         now = ctx.clock()
         with UnitOfWork(ctx.db, write=True) as uow:
+            uow.serialize()  # central: caps are decided for the whole chain, one writer at a time
             due = list(uow.session.scalars(
                 sa.select(Reward).where(Reward.status == "pending", Reward.hold_until <= now)
                 .order_by(Reward.hold_until).limit(batch)))

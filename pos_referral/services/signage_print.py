@@ -1,35 +1,13 @@
-"""The sign and the staff guide on the receipt printer, through the print queue.
-
-Jobs go through ``pos_referral.printing.queue.enqueue`` when the printing module provides it,
-else as a plain queued ``print_jobs`` row that the print worker picks up the same way.
-"""
+"""The sign and the staff guide on the receipt printer, through the print queue."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy.orm as so
-
 from pos_referral.domain.money import format_money
 from pos_referral.domain.rules import Program
-from pos_referral.printing.queue import enqueue
-from pos_referral.services import messages, signage, training
+from pos_referral.services import messages, print_jobs, signage, training
 from pos_referral.services.context import StoreContext
-from pos_referral.services.unit_of_work import UnitOfWork
-
-
-def _enqueue(session: so.Session, ctx: StoreContext, template: str, context: dict[str, Any]) -> int:
-    return enqueue(session, template, context, now=ctx.clock()).id
-
-
-def queue_print(ctx: StoreContext, template: str, context: dict[str, Any]) -> int | None:
-    """Queue one job in its own unit of work; None when the shop has no printer."""
-    if ctx.settings.config.printer.type == "none":
-        return None
-    with UnitOfWork(ctx.db, write=True) as uow:
-        job_id = _enqueue(uow.session, ctx, template, context)
-        uow.commit()
-    return job_id
 
 
 def _lang(ctx: StoreContext, lang: str | None) -> str:
@@ -49,7 +27,7 @@ def queue_sign(ctx: StoreContext, *, base_url: str = "", lang: str | None = None
     program = program or ctx.settings.default_program
     lang = _lang(ctx, lang)
     url = signage.join_url(ctx.settings, program, base_url)
-    return queue_print(ctx, "sign", sign_context(ctx, program, lang=lang, url=url))
+    return print_jobs.queue(ctx, "sign", sign_context(ctx, program, lang=lang, url=url))
 
 
 def queue_staff_guide(ctx: StoreContext, *, lang: str | None = None,
@@ -67,4 +45,4 @@ def queue_staff_guide(ctx: StoreContext, *, lang: str | None = None,
         "demos": [{"code": d["code"], "what": d["what"]} for d in demos[:4]] if demos
         else [{"code": d.code, "what": d.what} for d in training.DEMOS[:4]],
     }
-    return queue_print(ctx, "staff_guide", context)
+    return print_jobs.queue(ctx, "staff_guide", context)

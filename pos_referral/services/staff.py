@@ -35,6 +35,14 @@ class SignInRefused:
     retry_after: int = 0
 
 
+def staff_names(ctx: StoreContext, roles: tuple[str, ...]) -> list[str]:
+    """Names to pick on the sign-in pad (first names of the shop's own staff, shown only in the shop)."""
+    with UnitOfWork(ctx.db, write=False) as read:
+        return list(read.session.scalars(
+            sa.select(Staff.name).where(Staff.active.is_(True), Staff.role.in_(roles), Staff.pin_hash.is_not(None))
+            .order_by(Staff.name)))
+
+
 def _check_pin(pin: str) -> None:
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise StaffError("a PIN is 4 to 8 digits")

@@ -22,6 +22,17 @@ class TillError(ValueError):
     pass
 
 
+def active_tills(ctx: StoreContext) -> list[str]:
+    with UnitOfWork(ctx.db, write=False) as read:
+        return list(read.session.scalars(sa.select(Till.id).where(Till.disabled.is_(False)).order_by(Till.id)))
+
+
+def till_exists(ctx: StoreContext, till_id: str) -> bool:
+    with UnitOfWork(ctx.db, write=False) as read:
+        till = read.session.get(Till, till_id)
+        return till is not None and not till.disabled
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -26,6 +26,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models_central import ChainProgram
 from pos_referral.domain.rules import Program, ProgramError, load_program
 from pos_referral.services.context import StoreContext
+from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 _programs = table(ChainProgram)
@@ -89,7 +90,8 @@ def install(ctx: StoreContext, programs: list[Program]) -> None:
 
 def with_adopted_programs(settings: Settings, db: Database) -> Settings:
     """At start-up: the programs this store adopted from central override its program files."""
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         if not sa.inspect(conn).has_table(ChainProgram.__tablename__):
             return settings
         rows = conn.execute(sa.select(_programs.c.program_id, _programs.c.version, _programs.c.source)

@@ -30,7 +30,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Counter, OutboxEvent
 from pos_referral.domain.rules import Program
 from pos_referral.services.context import StoreContext
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.sync.client import CentralClient, Unavailable
 from pos_referral.sync.inbound import adopt_keys, apply_change
 from pos_referral.sync.programs import adopt_program
@@ -94,12 +94,14 @@ class Relay:
 
     # --- state kept in the store's database (survives restarts) -------------------------------
     def backlog(self) -> int:
-        with self.ctx.db.read_engine.connect() as conn:
+        with UnitOfWork(self.ctx.db, write=False) as read:
+            conn = read.conn
             return int(conn.execute(sa.select(sa.func.count()).select_from(_outbox)
                                     .where(_outbox.c.sent_at.is_(None))).scalar_one())
 
     def _counter(self, name: str) -> int:
-        with self.ctx.db.read_engine.connect() as conn:
+        with UnitOfWork(self.ctx.db, write=False) as read:
+            conn = read.conn
             return int(conn.execute(sa.select(Counter.value).where(Counter.name == name)).scalar() or 0)
 
     @staticmethod
@@ -130,7 +132,8 @@ class Relay:
     # --- push ---------------------------------------------------------------------------------
     def _read_batch(self, after_seq: int | None = None) -> Batch | None:
         """The next events: the oldest unsent ones, or (pipelining) those after ``after_seq``."""
-        with self.ctx.db.read_engine.connect() as conn:
+        with UnitOfWork(self.ctx.db, write=False) as read:
+            conn = read.conn
             if after_seq is None:
                 first = conn.execute(sa.select(sa.func.min(_outbox.c.seq)).where(_outbox.c.sent_at.is_(None))).scalar()
             else:
@@ -146,7 +149,7 @@ class Relay:
 
     def _acknowledge(self, cursor: int, after: int) -> None:
         now = self.ctx.clock()
-        with WriteConnection(self.ctx.db) as uow:
+        with UnitOfWork(self.ctx.db, write=True) as uow:
             uow.conn.execute(sa.update(_outbox).where(_outbox.c.seq <= cursor, _outbox.c.sent_at.is_(None))
                              .values(sent_at=now))
             if cursor < after:  # central lost or never applied some of what we marked: send it again
@@ -234,7 +237,7 @@ class Relay:
 
     def _apply(self, answer: dict[str, Any]) -> None:
         now: datetime = self.ctx.clock()
-        with WriteConnection(self.ctx.db) as uow:
+        with UnitOfWork(self.ctx.db, write=True) as uow:
             if "keys" in answer:
                 adopt_keys(uow.conn, self.ctx, answer["keys"])
                 self._set_counter(uow.conn, KEYS_VERSION, int(answer["keys_version"]))
@@ -265,7 +268,8 @@ class Relay:
 
 def has_joined(db: Database) -> bool:
     """Whether this store has taken the chain's keys from central (its first successful sync)."""
-    with db.read_engine.connect() as conn:
+    with UnitOfWork(db, write=False) as read:
+        conn = read.conn
         return bool(conn.execute(sa.select(Counter.value).where(Counter.name == KEYS_VERSION)).scalar())
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from pos_referral.bootstrap import Store
 from pos_referral.domain.codes import CodeKind
 from pos_referral.domain.errors import REASONS, Refusal
 from pos_referral.services import checkout, links, print_jobs, redemptions, referral_codes, rewards
@@ -30,12 +29,8 @@ LOOKUP_FAILURES = ("unknown_code", "mistyped_code")
 
 
 def _guard_lookups() -> None:
-    guard_lookups(current_store(), g.till_id, request.remote_addr)
-
-
-def guard_lookups(store: Store, till_id: str, remote_addr: str | None) -> None:
     """429 while this till or this address has had too many failed code lookups."""
-    wait = store.limiter.retry_after(*_limit_keys(till_id, remote_addr))
+    wait = current_store().limiter.retry_after(*_limit_keys(g.till_id, request.remote_addr))
     if wait:
         raise ApiProblem(429, "rate_limited", "Too many unknown codes; wait before trying again.",
                          retry_after=wait)
@@ -45,13 +40,9 @@ def _limit_keys(till_id: str, remote_addr: str | None) -> tuple[str, str]:
     return f"till:{till_id}", f"ip:{remote_addr}"
 
 
-def note_failure(store: Store, till_id: str, remote_addr: str | None, reason: str | None) -> None:
-    if reason in LOOKUP_FAILURES:
-        store.limiter.record_failure(*_limit_keys(till_id, remote_addr))
-
-
 def _note_failure(reason: str | None) -> None:
-    note_failure(current_store(), g.till_id, request.remote_addr, reason)
+    if reason in LOOKUP_FAILURES:
+        current_store().limiter.record_failure(*_limit_keys(g.till_id, request.remote_addr))
 
 
 def _created_or_ok(body: dict[str, Any], created: bool) -> tuple[Response, int]:
@@ -73,7 +64,8 @@ def issue_referral_code() -> tuple[Response, int]:
             raise ApiProblem(422, "invalid_request", "program_id is not a program of this store", field="program_id")
         program = found
     try:
-        issued = referral_codes.issue_code(store.ctx, customer, channel=channel, till_id=g.till_id, program=program)
+        issued = referral_codes.issue_code(store.ctx, customer, channel=channel, till_id=g.till_id, program=program,
+                                           staff=g.staff)
     except referral_codes.SequenceExhausted as exc:
         raise ApiProblem(503, "codes_exhausted", str(exc)) from None
     except ValueError as exc:
@@ -113,23 +105,20 @@ def show_referral_code(code: str) -> Response:
 
 @bp.post("/checkouts/quote")
 def quote_checkout() -> Response:
-    """What a scanned code gives on this basket, with a typed reason when nothing. Never writes."""
-    return jsonify(quote_answer(current_store(), g.till_id, request.remote_addr, json_body()))
-
-
-def quote_answer(store: Store, till_id: str, remote_addr: str | None, body: dict[str, Any]) -> dict[str, Any]:
-    """The quote for one request body (shared by the route and web/perf_hot_path.py)."""
-    guard_lookups(store, till_id, remote_addr)
+    """What a scanned code gives on this basket, with a typed reason when nothing. Changes no business state."""
+    _guard_lookups()
+    body = json_body()
     raw = code_field(body)
     basket = money_field(body, "basket_total") or 0
     customer = customer_field(body)
     try:
-        ev: Evaluation | None = checkout.quote(store.ctx, raw, basket, customer)
+        ev: Evaluation | None = checkout.quote(current_store().ctx, raw, basket, customer, till_id=g.till_id,
+                                               staff=g.staff)
         reason = ev.reason if ev else None
     except Refusal as exc:
         ev, reason = None, exc.code
-    note_failure(store, till_id, remote_addr, reason)
-    return quote_view(ev, reason)
+    _note_failure(reason)
+    return jsonify(quote_view(ev, reason))
 
 
 @bp.post("/redemptions")
@@ -137,13 +126,6 @@ def create_redemption() -> tuple[Response, int]:
     """Apply a referral or voucher code to a sale, exactly once per Idempotency-Key."""
     _guard_lookups()
     return _redeem(json_body(), expected_kind=None)
-
-
-def _respond(answer: redemptions.Answer) -> tuple[Response, int]:
-    resp = jsonify(answer.body)
-    if answer.replayed:
-        resp.headers["Idempotent-Replayed"] = "true"
-    return resp, answer.status
 
 
 @bp.post("/vouchers/<code>/redeem")
@@ -156,40 +138,35 @@ def redeem_voucher(code: str) -> tuple[Response, int]:
 
 
 def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Response, int]:
-    return _respond(redeem_answer(current_store(), g.till_id, request.remote_addr, body,
-                                  request.headers.get("Idempotency-Key", ""), base_url(), expected_kind))
-
-
-def redeem_answer(
-    store: Store, till_id: str, remote_addr: str | None, body: dict[str, Any], idempotency_key: str,
-    base: str, expected_kind: CodeKind | None = None,
-) -> redemptions.Answer:
-    """Record one redemption request (shared by the routes and web/perf_hot_path.py)."""
-    key = idempotency_key.strip()
+    key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 128:
         raise ApiProblem(400, "idempotency_key_required",
                          "Send an Idempotency-Key header (1-128 characters) so a retry cannot record twice.")
+    store = current_store()
     raw = code_field(body)
     req = redemptions.RedeemRequest(
         code=raw,
         sale_id=sale_id_field(body),
         basket_minor=money_field(body, "basket_total") or 0,
         customer=customer_field(body),
-        till_id=till_id,
+        till_id=g.till_id,
         body_hash=redemptions.body_hash(body),
+        staff=g.staff,
     )
-    if expected_kind is not None:
-        parsed = checkout.parse_code(store.ctx, raw)
-        if parsed.kind is not expected_kind:
-            raise Refusal("wrong_kind", "This is a referral code, not a voucher.")
+    if expected_kind is not None and checkout.parse_code(store.ctx, raw).kind is not expected_kind:
+        raise Refusal("wrong_kind", "This is a referral code, not a voucher.")
     try:
-        return redemptions.redeem(store.ctx, req, key, base)
+        answer = redemptions.redeem(store.ctx, req, key, base_url())
     except redemptions.IdempotencyConflict:
         raise ApiProblem(422, "idempotency_key_reused",
                          "This Idempotency-Key was already used with a different request body.") from None
     except Refusal as exc:
-        note_failure(store, till_id, remote_addr, exc.code)
+        _note_failure(exc.code)
         raise
+    resp = jsonify(answer.body)
+    if answer.replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp, answer.status
 
 
 @bp.post("/sales/<sale_id>/refund")

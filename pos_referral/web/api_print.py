@@ -8,10 +8,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.profiles import UnknownProfileError
-from pos_referral.printing.queue import render_footer, reprint
-from pos_referral.printing.render import Format
-from pos_referral.services.receipt_footer import redemption_footer
-from pos_referral.services.unit_of_work import UnitOfWork
+from pos_referral.printing.render import Format, render_footer
+from pos_referral.services import print_jobs
 from pos_referral.web.auth import base_url, current_store, require_till
 from pos_referral.web.problems import ApiProblem
 
@@ -52,11 +50,10 @@ def get_print_job(job_id: int) -> Response:
     """A job's state (queued, printing, done, failed), attempts, last error, and the printer's last known state."""
     if job_id > MAX_JOB_ID:
         raise _job_not_found(job_id)
-    with UnitOfWork(current_store().db, write=False) as uow:
-        job = uow.session.get(PrintJob, job_id)
-        if job is None:
-            raise _job_not_found(job_id)
-        return jsonify(job_view(job))
+    job = print_jobs.find(current_store().db, job_id)
+    if job is None:
+        raise _job_not_found(job_id)
+    return jsonify(job_view(job))
 
 
 @bp.post("/print-jobs/<int:job_id>/reprint")
@@ -65,16 +62,12 @@ def reprint_job(job_id: int) -> tuple[Response, int]:
     if job_id > MAX_JOB_ID:
         raise _job_not_found(job_id)
     store = current_store()
-    with UnitOfWork(store.db, write=True) as uow:
-        try:
-            job = reprint(uow.session, job_id, now=store.ctx.clock())
-        except LookupError:
-            raise _job_not_found(job_id) from None
-        uow.commit()
-        view = job_view(job)
+    job = print_jobs.reprint(store.db, job_id, store.ctx.clock())
+    if job is None:
+        raise _job_not_found(job_id)
     if store.print_worker is not None:
         store.print_worker.notify()
-    return jsonify(view), 201
+    return jsonify(job_view(job)), 201
 
 
 @bp.get("/redemptions/<redemption_id>/footer")
@@ -91,7 +84,7 @@ def redemption_footer_bytes(redemption_id: str) -> Response:
         raise ApiProblem(422, "invalid_paper", "paper must be 58 or 80 (millimetres).", field="paper")
     store = current_store()
     profile = request.args.get("profile") or store.settings.config.printer.profile
-    context = redemption_footer(store.ctx, redemption_id, base_url())
+    context = print_jobs.redemption_footer(store.ctx, redemption_id, base_url())
     if context is None:
         raise ApiProblem(404, "redemption_not_found",
                          f"There is no referral redemption {redemption_id} with a footer to print.")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import current_app, g, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from pos_referral.bootstrap import Store
+from pos_referral.bootstrap import Central, Store
 from pos_referral.web.problems import ApiProblem
 
 EXTENSION = "pos_referral"
+CENTRAL = "pos_referral.central"
 
 # CSRF on every form and every cookie-authenticated write; bound to the app in create_app.
 # Bearer-token API calls carry no cookie and are exempt (see register_blueprints).
@@ -18,6 +19,12 @@ csrf = CSRFProtect()
 def current_store() -> Store:
     store: Store = current_app.extensions[EXTENSION]
     return store
+
+
+def current_central() -> Central | None:
+    """The central worker this app serves, or None in a store."""
+    central: Central | None = current_app.extensions.get(CENTRAL)
+    return central
 
 
 def base_url() -> str:
@@ -33,7 +40,7 @@ def require_till() -> None:
         till_id = current_store().tokens.till_for(token.strip())
         if till_id is None:
             raise ApiProblem(401, "unauthorized", "This API token is not valid for any till of this store.")
-        g.till_id = till_id
+        g.till_id, g.staff = till_id, ""
         return
     if session.get("till_id") and session.get("role") in ("cashier", "manager"):
         # a cookie alone must not authorise a write: the till page sends its CSRF token (X-CSRFToken)
@@ -42,6 +49,6 @@ def require_till() -> None:
         except CSRFError:
             detail = "Reload the till page: its security token is missing or old."
             raise ApiProblem(403, "csrf_failed", detail) from None
-        g.till_id = session["till_id"]
+        g.till_id, g.staff = session["till_id"], str(session.get("staff") or "")
         return
     raise ApiProblem(401, "unauthorized", "Send Authorization: Bearer <till token> (see `pos-referral till add`).")

@@ -15,7 +15,6 @@ from werkzeug.wrappers import Response
 from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.services import checkout, links, mail_contacts, mail_invite, messages
-from pos_referral.web import pages_support as support
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.promo import public_page
@@ -71,7 +70,7 @@ def send_invites(code: str) -> Response:
     emails = [e[:254] for e in request.form.getlist("email")][: mail_invite.MAX_FRIENDS + 1]
     note = request.form.get("note", "")[:2000]
     shown = (emails + [""] * mail_invite.MAX_FRIENDS)[: mail_invite.MAX_FRIENDS]
-    limit = support.limiter("invite", INVITES_PER_MINUTE)
+    limit = current_store().limits.named("invite", INVITES_PER_MINUTE)
     key = f"invite:{request.remote_addr}"
 
     def again(error: str, status: int) -> Response:

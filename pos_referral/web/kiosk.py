@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 
 from pos_referral.domain.identity import IdentityError, normalise_email, normalise_phone
 from pos_referral.printing_safe import clean_name
+from pos_referral.services import cards
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import SequenceExhausted
-from pos_referral.web import pages_support as support
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.offer_text import friend_offer, referrer_offer
@@ -43,7 +43,7 @@ def join_form() -> tuple[str, int]:
 def join() -> tuple[str, int]:
     """Give the customer a code and print it as a referral card."""
     store = current_store()
-    limit = support.limiter("kiosk", store.settings.config.kiosk.joins_per_minute)
+    limit = current_store().limits.named("kiosk", store.settings.config.kiosk.joins_per_minute)
     key = f"kiosk:{request.remote_addr}"
     contact = request.form.get("contact", "").strip()[:254]
     first_name = clean_name(request.form.get("first_name", ""))
@@ -60,7 +60,7 @@ def join() -> tuple[str, int]:
     limit.record_failure(key)  # every join counts against the limit, not only failures
     given = CustomerInput(identity=identity, first_name=first_name, language=current_language())
     try:
-        card = support.issue_with_card(store.ctx, given, channel="kiosk", till_id="kiosk", base_url=base_url(),
+        card = cards.issue_with_card(store.ctx, given, channel="kiosk", till_id="kiosk", base_url=base_url(),
                                        language=current_language())
     except SequenceExhausted:
         return _form(_("We cannot make new codes right now. Please ask at the till."), 503, **values)

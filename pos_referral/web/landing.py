@@ -31,8 +31,7 @@ from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import parse_money
 from pos_referral.domain.rules import Program
-from pos_referral.services import ambassador, checkout, links, messages, rewards
-from pos_referral.web import pages_support as support
+from pos_referral.services import ambassador, checkout, landing_page, links, messages, rewards
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.offer_text import friend_offer, program_text, referrer_offer
@@ -151,8 +150,8 @@ def landing(code: str) -> Response:
     public_url = ctx.landing_url(row.code, base_url())
     owner = links.is_owner(ctx, row.code, request.args.get("s"))
     language = current_language()
-    support.count_visit(ctx, row.code, language)
-    first_name = support.referrer_first_name(ctx, row.customer_id)
+    landing_page.count_visit(ctx, row.code, language)
+    first_name = landing_page.referrer_first_name(ctx, row.customer_id)
     texts = share_texts(program, row.code, public_url)
     signature = request.args.get("s", "") if owner else ""
     mail_links = {"invite": url_for("invite.invite_form", code=row.code, s=signature),
@@ -189,7 +188,7 @@ def _progress(code: str, customer_id: str, program: Program) -> dict[str, Any]:
     return {
         "status": program_text(held.status) if held else "",
         "perk": program_text(held.perk) if held else "",
-        "joined": support.friends_joined(ctx, code),
+        "joined": landing_page.friends_joined(ctx, code),
         "waiting": sum(1 for r in items if r["status"] == "pending"),
         "vouchers": vouchers,
         "next_milestone": nxt,

@@ -10,7 +10,6 @@ from flask import (
     Flask,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -25,9 +24,7 @@ from pos_referral.central.stores import StoreError
 from pos_referral.services import reports, reports_chain, staff
 from pos_referral.services.reports_range import DateRange, RangeError, parse_range
 from pos_referral.services.reports_summary import queue_daily_summary
-from pos_referral.web import manager_events
-from pos_referral.web import pages_support as support
-from pos_referral.web.auth import current_store
+from pos_referral.web.auth import current_central, current_store
 from pos_referral.web.manager_auth import manager_required, safe_next
 from pos_referral.web.manager_charts import funnel_chart, trend_chart
 
@@ -35,19 +32,16 @@ bp = Blueprint("manager", __name__, url_prefix="/manager")
 
 
 def register(app: Flask) -> None:
-    """Blueprints, and the hook that counts quotes and refusals for the reports (web/__init__.py calls this)."""
+    """The manager's blueprints (web/__init__.py calls this)."""
     from pos_referral.web import manager_staff
 
     app.register_blueprint(bp)
     app.register_blueprint(manager_staff.bp)
-    manager_events.install(app)
 
 
 def _chain() -> list[reports_chain.StoreLag] | None:
     """The chain's stores and their sync lag on central; None on a store."""
-    from pos_referral.central.service import CENTRAL_EXTENSION
-
-    if current_app.extensions.get(CENTRAL_EXTENSION) is None:
+    if current_central() is None:
         return None
     store = current_store()
     return reports_chain.chain_stores(store.ctx.db, store.ctx.clock())
@@ -84,7 +78,7 @@ def login_post() -> BaseResponse | tuple[str, int]:
     name, password = request.form.get("name", "").strip(), request.form.get("password", "")
     nxt = request.form.get("next", "")
     security = store.settings.config.security
-    pad = support.limiter("manager_login", security.pin_attempts_before_lockout * 2)
+    pad = current_store().limits.named("manager_login", security.pin_attempts_before_lockout * 2)
     key = f"ip:{request.remote_addr}"
 
     def refuse(message: str, status: int) -> tuple[str, int]:
@@ -123,7 +117,6 @@ def dashboard() -> str:
     chain = _chain()
     rng = _range(chain)
     store = current_store()
-    manager_events.flush(store.ctx)
     report = reports.build_report(store.ctx, rng)
     return render_template(
         "manager/dashboard.html", report=report, tables=reports.TABLES, fmt=reports.fmt,
@@ -142,7 +135,6 @@ def export(name: str) -> Response:
         abort(404, description="There is no such report table.")
     rng = _range(_chain())
     store = current_store()
-    manager_events.flush(store.ctx)
     report = reports.build_report(store.ctx, rng, parts=(name,), limit=None)
     where = "" if rng.store_no is None else f"S{rng.store_no:03d}_"
     filename = f"{name}_{where}{rng.first.isoformat()}_{rng.last.isoformat()}.csv"
@@ -157,7 +149,6 @@ def report_json() -> Response:
     """The whole report as JSON (what ``pos-referral report --format json`` prints)."""
     rng = _range(_chain())
     store = current_store()
-    manager_events.flush(store.ctx)
     return jsonify(reports.to_json(reports.build_report(store.ctx, rng, limit=None)))
 
 
@@ -170,8 +161,8 @@ def print_summary() -> BaseResponse:
         day = parse_range(None, request.form.get("day"), store.ctx.tz, store.ctx.clock()).last
     except RangeError as exc:
         abort(400, description=str(exc))
-    manager_events.flush(store.ctx)
     job_id = queue_daily_summary(store.ctx, day)
-    flash(f"The summary of {day.isoformat()} is queued on the receipt printer (job {job_id}).")
+    flash(f"The summary of {day.isoformat()} is queued on the receipt printer (job {job_id})." if job_id else
+          "This shop has no receipt printer configured ([printer] type = \"none\"): nothing was printed.")
     params = urlencode({k: v for k, v in request.args.items() if k in ("from", "to", "store")})
     return redirect(url_for("manager.dashboard") + (f"?{params}" if params else ""))

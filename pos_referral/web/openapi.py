@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from pos_referral import __version__
 from pos_referral.domain.errors import REASONS
 
 bp = Blueprint("openapi", __name__)
@@ -149,7 +149,7 @@ def document() -> dict[str, Any]:
     }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "pos-referral store API", "version": __version__},
+        "info": {"title": "pos-referral store API", "version": version("pos-referral")},
         "paths": paths,
         "components": {
             "schemas": {"Customer": CUSTOMER, "Problem": PROBLEM},

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
+from pos_referral.bootstrap import Central
 from pos_referral.central.changes import read_changes
 from pos_referral.central.ingest import BatchError, decode_batch, ingest
-from pos_referral.central.service import CENTRAL_EXTENSION, Central
 from pos_referral.central.stores import store_for_token, touch
+from pos_referral.web.auth import current_central
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("sync", __name__, url_prefix="/sync/v1")
@@ -18,7 +19,7 @@ MAX_CHANGES = 2000
 
 
 def _central() -> Central:
-    central: Central | None = current_app.extensions.get(CENTRAL_EXTENSION)
+    central = current_central()
     if central is None:
         raise ApiProblem(404, "not_central", "This service is a store, not the chain's central service.")
     return central

@@ -16,15 +16,14 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from pos_referral.scanner.events import ScanBus
-from pos_referral.services import staff
+from pos_referral.services import cards, staff, tills
 from pos_referral.services.customers import CustomerInputError
+from pos_referral.services.overrides import OverrideError, OverrideRequest, record_override
 from pos_referral.services.tills import TILL_ID
-from pos_referral.web import pages_support as support
 from pos_referral.web.api_input import customer_field, json_body, money_field, sale_id_field
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import REASON_TEXT, current_language
 from pos_referral.web.problems import ApiProblem
-from pos_referral.web.till_override import OverrideError, OverrideRequest, record_override
 from pos_referral.web.till_strings import js_strings
 from pos_referral.web.training import demos
 
@@ -47,7 +46,7 @@ def _require_session() -> str:
 
 
 def _known_till(till_id: str) -> None:
-    if not TILL_ID.match(till_id) or not support.till_exists(current_store().ctx, till_id):
+    if not TILL_ID.match(till_id) or not tills.till_exists(current_store().ctx, till_id):
         abort(404, description=_("There is no till called %(till)s. Ask a manager to add it.", till=till_id[:32]))
 
 
@@ -56,10 +55,10 @@ def _known_till(till_id: str) -> None:
 def choose() -> BaseResponse | str:
     """Which till is this? Remembered in a cookie after the first sign-in."""
     remembered = request.cookies.get(TILL_COOKIE, "")
-    tills = support.active_tills(current_store().ctx)
-    if remembered in tills:
+    known = tills.active_tills(current_store().ctx)
+    if remembered in known:
         return redirect(url_for("till.page", till_id=remembered))
-    return render_template("till_choose.html", tills=tills)
+    return render_template("till_choose.html", tills=known)
 
 
 @bp.get("/<till_id>")
@@ -69,10 +68,10 @@ def page(till_id: str) -> str:
     store = current_store()
     if not _signed_in(till_id):
         return render_template("till_signin.html", till_id=till_id,
-                               names=support.staff_names(store.ctx, staff.ROLES), error=None)
+                               names=staff.staff_names(store.ctx, staff.ROLES), error=None)
     return render_template(
         "till.html", till_id=till_id, staff_name=session.get("staff"), role=session.get("role"),
-        managers=support.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
+        managers=staff.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
         config={"till": till_id, "currency": store.settings.config.store.currency, "lang": current_language(),
                 "serial": bool(store.settings.config.scanner.serial_url)},
     )
@@ -84,9 +83,9 @@ def sign_in(till_id: str) -> BaseResponse | tuple[str, int]:
     _known_till(till_id)
     store = current_store()
     security = store.settings.config.security
-    pad = support.limiter("pin", security.pin_attempts_before_lockout * 2)
+    pad = current_store().limits.named("pin", security.pin_attempts_before_lockout * 2)
     keys = (f"till:{till_id}", f"ip:{request.remote_addr}")
-    names = support.staff_names(store.ctx, staff.ROLES)
+    names = staff.staff_names(store.ctx, staff.ROLES)
     name = request.form.get("name", "")
     pin = request.form.get("pin", "")
 
@@ -189,9 +188,10 @@ def issue() -> tuple[Response, int]:
     customer = customer_field(body, required=True)
     store = current_store()
     try:
-        card = support.issue_with_card(store.ctx, customer, channel="card", till_id=till_id, base_url=base_url(),
+        card = cards.issue_with_card(store.ctx, customer, channel="card", till_id=till_id, base_url=base_url(),
                                        language=customer.language, print_card=bool(body.get("print", True)),
-                                       reprint_owner=True)  # the cashier sees the customer in person
+                                       reprint_owner=True,  # the cashier sees the customer in person
+                                       staff=str(session.get("staff") or ""))
     except CustomerInputError as exc:
         raise ApiProblem(422, "invalid_request", str(exc), field="customer") from None
     answer: dict[str, Any] = {"code": card.issued.code, "display_code": card.issued.display_code,

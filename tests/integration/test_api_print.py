@@ -11,8 +11,8 @@ from PIL import Image
 
 from pos_referral.bootstrap import Store
 from pos_referral.printing.escpos_renderer import RendererConfig
-from pos_referral.printing.queue import PrintWorker
 from pos_referral.printing.status import PrinterStatus
+from pos_referral.services.print_worker import PrintWorker
 from tests.conftest import Api
 from tests.printing_support import decode_escpos
 
@@ -52,7 +52,7 @@ def test_redemption_job_prints_once_and_reprint_is_marked(api: Api, store: Store
         "queued", "referral_footer", 0, redemption["redemption_id"], False)
 
     printer = DummyPrinter()
-    worker = PrintWorker(store.db.writer, printer, RendererConfig("TM-T88V", 80), clock=store.ctx.clock)
+    worker = PrintWorker(store.db, printer, RendererConfig("TM-T88V", 80), clock=store.ctx.clock)
     assert worker.run_once() == 1 and worker.run_once() == 0  # printed once, not twice
     status, job = api.get(f"/api/v1/print-jobs/{job_id}")
     assert (job["status"], job["attempts"], job["bytes_sent"]) == ("done", 1, len(printer.jobs[0]))

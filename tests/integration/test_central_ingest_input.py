@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pos_referral.central.service import Central, create_central_app
+from pos_referral import create_app
+from pos_referral.bootstrap import Central
 from pos_referral.central.stores import add_store
 from pos_referral.db.models_central import CentralEvent
 from tests.conftest import FakeClock
@@ -34,7 +35,7 @@ def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
 
 def _client(central: Central) -> tuple[FlaskClient, dict[str, str]]:
     token = add_store(central.ctx.db, 1, "fuzz", central.ctx.clock())
-    app = create_central_app(central, test_config={"TESTING": True})
+    app = create_app(central=central, test_config={"TESTING": True})
     return app.test_client(), {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 

@@ -15,7 +15,7 @@ from pos_referral.db.models_central import ChainProgram
 from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import issue_code
-from pos_referral.services.unit_of_work import WriteConnection
+from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.sync.relay import CHANGES_CURSOR
 from tests.conftest import FakeClock
 from tests.postgres_support import (
@@ -136,7 +136,7 @@ def test_replaying_the_whole_feed_never_takes_a_store_back_to_an_older_program(
         _restart_central_worker(url, tmp_path, clock)
     store.relay.sync(max_attempts=3)
     assert _versions(store.store.db.write_engine) == {PROGRAM: 3} and _percent(store) == "20"
-    with WriteConnection(store.store.db) as uow:  # lose the cursor: the feed comes again from the start
+    with UnitOfWork(store.store.db, write=True) as uow:  # lose the cursor: the feed comes again from the start
         store.relay._set_counter(uow.conn, CHANGES_CURSOR, 0)
         uow.commit()
     store.relay.sync(max_attempts=3)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from pos_referral import create_app
-from pos_referral.bootstrap import PeriodicTask, build_store
+from pos_referral.bootstrap import build_store
 from pos_referral.db.models import Customer, OutboxEvent
 from pos_referral.domain.codes import CodeKind, Keyring, mint
 from pos_referral.domain.errors import Refusal
@@ -23,6 +23,7 @@ from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import issue_code
 from pos_referral.services.tills import add_till
+from pos_referral.workers import PeriodicTask
 from tests.conftest import FakeClock
 from tests.postgres_support import (
     CentralServer,

@@ -24,6 +24,7 @@ from pos_referral.services.mail_sender import SmtpTransport
 from pos_referral.services.mail_worker import MailWorker
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.unit_of_work import UnitOfWork
+from pos_referral.workers import PeriodicTask, start_store_workers
 from tests.conftest import Api, FakeClock
 
 MAIL = {"enabled": True, "host": "127.0.0.1", "port": 2525, "starttls": False, "sender": "Our shop <shop@example.com>",
@@ -328,9 +329,9 @@ def test_mail_settings_are_checked_and_the_password_comes_from_the_environment(c
 
 
 def test_serve_runs_the_mail_worker_only_when_mail_is_on(store: Store) -> None:
-    store.start_background()
+    start_store_workers(store)
     try:
-        assert any(isinstance(task, MailWorker) for task in store.background)
+        assert any(isinstance(task, PeriodicTask) and task.name == "mail-worker" for task in store.background)
     finally:
         store.close()
     assert store.background == []

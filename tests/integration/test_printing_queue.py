@@ -17,8 +17,10 @@ from pos_referral.db.engine import Database, open_database
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.printers import PreviewPrinter, make_printer
-from pos_referral.printing.queue import PrintWorker, SqliteChangeProbe, enqueue, reprint
 from pos_referral.printing.status import PrinterError, PrinterStatus
+from pos_referral.services.print_jobs import enqueue, reprint
+from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
+from pos_referral.services.unit_of_work import UnitOfWork
 
 CODE = "R7KQ2M9XW4HT3P"
 FOOTER = {"first_name": "Ada", "code": CODE, "landing_url": f"https://s.example/r/{CODE}", "discount": "5.00",
@@ -62,8 +64,10 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 
 def queue_footer(db: Database, **extra: object) -> int:
-    with db.writer() as session, session.begin():
-        return enqueue(session, "referral_footer", {**FOOTER, **extra}, redemption_id="r1").id
+    with UnitOfWork(db, write=True) as uow:
+        job_id = enqueue(uow.conn, "referral_footer", {**FOOTER, **extra}, datetime.now(UTC), redemption_id="r1")
+        uow.commit()
+    return job_id
 
 
 def wait_for(check: Callable[[], bool], worker: PrintWorker, *, tries: int, step: float) -> None:
@@ -75,25 +79,24 @@ def wait_for(check: Callable[[], bool], worker: PrintWorker, *, tries: int, step
 
 
 def job(db: Database, job_id: int) -> PrintJob:
-    with db.reader() as session:
-        found = session.get(PrintJob, job_id)
+    with UnitOfWork(db, write=False) as read:
+        found = read.session.get(PrintJob, job_id)
         assert found is not None
         return found
 
 
 def test_a_job_exists_only_if_the_sale_commits(db: Database) -> None:
-    with db.writer() as session, session.begin():
-        enqueue(session, "referral_footer", FOOTER)
-        session.rollback()
-    with db.reader() as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(PrintJob)) == 0
+    with UnitOfWork(db, write=True) as uow:
+        enqueue(uow.conn, "referral_footer", FOOTER, datetime.now(UTC))  # and no commit: the sale failed
+    with UnitOfWork(db, write=False) as read:
+        assert read.session.scalar(sa.select(sa.func.count()).select_from(PrintJob)) == 0
 
 
 def test_preview_printer_writes_bin_txt_and_png(db: Database, tmp_path: Path) -> None:
     job_id = queue_footer(db)
     printer = make_printer(PrinterSection(type="preview", folder="receipts"), tmp_path)
     assert isinstance(printer, PreviewPrinter)
-    assert PrintWorker(db.writer, printer, CONFIG).run_once() == 1
+    assert PrintWorker(db, printer, CONFIG).run_once() == 1
     stem = tmp_path / "receipts" / f"{job_id:06d}-referral_footer"
     assert stem.with_suffix(".bin").read_bytes().startswith(b"\x1b@")
     assert "[barcode CODE128 R7KQ2M9XW4HT3P]" in stem.with_suffix(".txt").read_text(encoding="utf-8")
@@ -104,7 +107,7 @@ def test_preview_printer_writes_bin_txt_and_png(db: Database, tmp_path: Path) ->
 
 def test_paper_out_keeps_the_job_and_it_prints_once_when_paper_is_back(db: Database) -> None:
     clock, printer = Clock(), FlakyPrinter()
-    worker = PrintWorker(db.writer, printer, CONFIG, clock=clock, rng=random.Random(1))
+    worker = PrintWorker(db, printer, CONFIG, clock=clock, rng=random.Random(1))
     first, second = queue_footer(db), queue_footer(db, first_name="Bo")
     printer.down = True
     assert worker.run_once() == 0
@@ -120,7 +123,7 @@ def test_paper_out_keeps_the_job_and_it_prints_once_when_paper_is_back(db: Datab
 
 def test_backoff_grows_is_capped_and_the_job_turns_failed_but_keeps_trying(db: Database) -> None:
     clock, printer = Clock(), FlakyPrinter()
-    worker = PrintWorker(db.writer, printer, CONFIG, clock=clock, base_delay=2, max_delay=60, failed_after=3,
+    worker = PrintWorker(db, printer, CONFIG, clock=clock, base_delay=2, max_delay=60, failed_after=3,
                          rng=random.Random(7))
     printer.status = lambda: PrinterStatus()  # type: ignore[method-assign]  # a printer that says nothing
     job_id = queue_footer(db)
@@ -139,10 +142,11 @@ def test_backoff_grows_is_capped_and_the_job_turns_failed_but_keeps_trying(db: D
 
 def test_a_job_left_printing_by_a_crash_prints_after_restart(db: Database) -> None:
     job_id = queue_footer(db)
-    with db.writer() as session, session.begin():
-        session.execute(sa.update(PrintJob).values(status="printing"))
+    with UnitOfWork(db, write=True) as uow:
+        uow.session.execute(sa.update(PrintJob).values(status="printing"))
+        uow.commit()
     printer = FlakyPrinter()
-    worker = PrintWorker(db.writer, printer, CONFIG)
+    worker = PrintWorker(db, printer, CONFIG)
     assert worker.run_once() == 0  # "printing" is not due ...
     assert worker.recover() == 1  # ... until start-up re-queues it
     assert worker.run_once() == 1 and job(db, job_id).status == "done"
@@ -153,7 +157,7 @@ def test_a_job_queued_before_a_restart_is_printed_by_the_new_worker(db: Database
     db.dispose()
     reopened = open_database(f"sqlite:///{tmp_path / 'store.db'}")
     printer = FlakyPrinter()
-    worker = PrintWorker(reopened.writer, printer, CONFIG, poll_interval=0.05)
+    worker = PrintWorker(reopened, printer, CONFIG, poll_interval=0.05)
     worker.start()
     try:
         worker.notify()
@@ -167,24 +171,22 @@ def test_a_job_queued_before_a_restart_is_printed_by_the_new_worker(db: Database
 def test_reprint_makes_a_new_job_marked_reprint(db: Database) -> None:
     original = queue_footer(db)
     printer = FlakyPrinter()
-    worker = PrintWorker(db.writer, printer, CONFIG)
+    worker = PrintWorker(db, printer, CONFIG)
     worker.run_once()
-    with db.writer() as session, session.begin():
-        again = reprint(session, original)
-        session.flush()
-    assert again.id != original and again.reprint_of == original and again.redemption_id == "r1"
+    again = reprint(db, original, datetime.now(UTC))
+    assert again is not None and again.id != original and again.reprint_of == original and again.redemption_id == "r1"
     assert worker.run_once() == 1
     assert b"REPRINT" in printer.printed[1] and b"REPRINT" not in printer.printed[0]
-    with pytest.raises(LookupError), db.writer() as session:
-        reprint(session, 999)
+    assert reprint(db, 999, datetime.now(UTC)) is None
 
 
 def test_an_unrenderable_job_fails_for_good_and_does_not_block_the_queue(db: Database) -> None:
-    with db.writer() as session, session.begin():
-        bad = enqueue(session, "no_such_template", {}).id
+    with UnitOfWork(db, write=True) as uow:
+        bad = enqueue(uow.conn, "no_such_template", {}, datetime.now(UTC))
+        uow.commit()
     good = queue_footer(db)
     printer = FlakyPrinter()
-    assert PrintWorker(db.writer, printer, CONFIG).run_once() == 1
+    assert PrintWorker(db, printer, CONFIG).run_once() == 1
     broken = job(db, bad)
     assert broken.status == "failed" and broken.last_error.startswith("render: no_such_template.receipt")
     assert job(db, good).status == "done"
@@ -194,7 +196,7 @@ def test_a_committed_job_wakes_the_worker_without_a_notify(db: Database, tmp_pat
     """The till's transaction knows nothing of the worker: the change probe sees the commit."""
     printer = FlakyPrinter()
     probe = SqliteChangeProbe(str(tmp_path / "store.db"))
-    worker = PrintWorker(db.writer, printer, CONFIG, poll_interval=3600, changed=probe)  # no timed polling
+    worker = PrintWorker(db, printer, CONFIG, poll_interval=3600, changed=probe)  # no timed polling
     worker.start()
     try:
         worker._stop.wait(0.2)  # the first round ran on the empty queue: the worker is idle now
@@ -228,7 +230,7 @@ def test_the_change_probe_sees_other_connections_commits_only(tmp_path: Path) ->
 def test_an_idle_worker_knows_the_printer_is_out_of_paper_before_the_next_sale(db: Database) -> None:
     printer = FlakyPrinter()
     printer.down = True
-    worker = PrintWorker(db.writer, printer, CONFIG, poll_interval=0.02, status_interval=0.02)
+    worker = PrintWorker(db, printer, CONFIG, poll_interval=0.02, status_interval=0.02)
     assert worker.last_status.summary() == "no status from printer"
     worker.start()
     try:

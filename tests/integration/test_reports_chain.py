@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from pos_referral.central.service import Central, create_central_app
+from pos_referral import create_app
+from pos_referral.bootstrap import Central
 from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.prompts import record_offer
@@ -100,7 +101,7 @@ def test_each_stores_figures_on_central_equal_the_stores_own(chain: tuple[Centra
 
 def _signed_in(central: Central) -> FlaskClient:
     add_staff(central.ctx, "chief", "manager", password=PASSWORD, actor="test")
-    app = create_central_app(central, test_config={"TESTING": True})
+    app = create_app(central=central, test_config={"TESTING": True})
     client = app.test_client()
     page = client.get("/manager/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]

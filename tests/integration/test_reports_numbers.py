@@ -11,7 +11,6 @@ from pos_referral.bootstrap import Store
 from pos_referral.services.reports import Report, build_report
 from pos_referral.services.reports_range import parse_range
 from pos_referral.services.rewards import release_due_rewards
-from pos_referral.web import manager_events
 from tests.conftest import Api, FakeClock
 
 A, B, C = "+4791111111", "+4792222222", "+4793333333"
@@ -19,8 +18,6 @@ F1, F2, F3 = "+4794444441", "+4794444442", "+4794444443"
 
 
 def report(app: Flask, store: Store, first: str | None = None, last: str | None = None) -> Report:
-    with app.test_request_context():
-        manager_events.flush(store.ctx)
     rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
     return build_report(store.ctx, rng, limit=None)
 

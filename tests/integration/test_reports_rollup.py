@@ -17,7 +17,6 @@ from pos_referral.resources import config_dir
 from pos_referral.services.reports import build_report
 from pos_referral.services.reports_range import DateRange, parse_range
 from pos_referral.services.rewards import release_due_rewards
-from pos_referral.web import manager_events
 from tests.conftest import Api, FakeClock
 from tests.integration.test_reports_numbers import quote, redeem
 
@@ -33,8 +32,6 @@ def config_path(tmp_path: Path) -> Path:
 
 
 def both_ways(app: Flask, store: Store, first: str, last: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    with app.test_request_context():
-        manager_events.flush(store.ctx)
     rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
     rolled, raw = (build_report(store.ctx, rng, limit=None, raw=r) for r in (False, True))
     return ({"kpis": rolled.kpis, "tables": rolled.tables}, {"kpis": raw.kpis, "tables": raw.tables})

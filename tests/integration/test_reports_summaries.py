@@ -18,14 +18,11 @@ from pos_referral.services import reports_flags, reports_holdings, reports_refer
 from pos_referral.services.demo import DemoPlan, generate
 from pos_referral.services.reports import build_report
 from pos_referral.services.reports_range import parse_range
-from pos_referral.web import manager_events
 from tests.conftest import Api, FakeClock
 from tests.integration.test_reports_numbers import quote, redeem
 
 
 def same_both_ways(app: Flask, store: Store, first: str, last: str, limit: int | None) -> dict[str, Any]:
-    with app.test_request_context():
-        manager_events.flush(store.ctx)
     rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
     rolled, raw = (build_report(store.ctx, rng, limit=limit, raw=r) for r in (False, True))
     for name in raw.tables:

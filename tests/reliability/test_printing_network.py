@@ -16,7 +16,9 @@ from pos_referral.db.engine import Database, open_database
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.printers import make_printer
-from pos_referral.printing.queue import PrintWorker, enqueue
+from pos_referral.services.print_jobs import enqueue
+from pos_referral.services.print_worker import PrintWorker
+from pos_referral.services.unit_of_work import UnitOfWork
 from tests.printing_support import FakeNetworkPrinter, decode_escpos
 
 pytestmark = pytest.mark.reliability
@@ -51,9 +53,11 @@ def code(n: int) -> str:
 
 
 def queue(db: Database, n: int) -> int:
-    with db.writer() as session, session.begin():
-        return enqueue(session, "referral_footer", {"code": code(n), "landing_url": f"https://s.example/r/{code(n)}",
-                                                    "discount": "5.00", "currency": "EUR"}).id
+    with UnitOfWork(db, write=True) as uow:
+        job_id = enqueue(uow.conn, "referral_footer", {"code": code(n), "landing_url": f"https://s.example/r/{code(n)}",
+                                                       "discount": "5.00", "currency": "EUR"}, datetime.now(UTC))
+        uow.commit()
+    return job_id
 
 
 def printed_codes(fake: FakeNetworkPrinter) -> list[str]:
@@ -62,7 +66,7 @@ def printed_codes(fake: FakeNetworkPrinter) -> list[str]:
 
 def worker_for(fake: FakeNetworkPrinter, db: Database, clock: Clock) -> PrintWorker:
     section = PrinterSection(type="network", host="127.0.0.1", port=fake.port, timeout=0.3)
-    return PrintWorker(db.writer, make_printer(section, Path(".")), CONFIG, clock=clock)
+    return PrintWorker(db, make_printer(section, Path(".")), CONFIG, clock=clock)
 
 
 def drain(worker: PrintWorker, clock: Clock, rounds: int = 20) -> None:
@@ -105,8 +109,8 @@ def test_no_job_is_lost_or_printed_twice_through_every_fault(fake: FakeNetworkPr
         drain(worker, clock)
 
     assert printed_codes(fake) == [code(n) for n in range(len(faults) + 1)]
-    with db.reader() as session:
-        jobs = list(session.scalars(sa.select(PrintJob).order_by(PrintJob.id)))
+    with UnitOfWork(db, write=False) as read:
+        jobs = list(read.session.scalars(sa.select(PrintJob).order_by(PrintJob.id)))
     assert [j.status for j in jobs] == ["done"] * 5
     assert [j.attempts for j in jobs] == [1, 2, 2, 2, 2]
 

@@ -11,7 +11,7 @@ from pos_referral.printing import document as d
 from pos_referral.printing.escpos_renderer import RendererConfig, render_escpos
 from pos_referral.printing.markup import render_template
 from pos_referral.printing.profiles import pinned_code_page, profile_info
-from pos_referral.printing.queue import render_footer
+from pos_referral.printing.render import render_footer
 from pos_referral.printing.strings import strings_for
 from tests.printing_support import decode_escpos, text_lines
 

@@ -1,4 +1,4 @@
-"""The print queue on the ``print_jobs`` table, and the worker that prints it.
+"""The print worker: prints the ``print_jobs`` queue in order, survives printer faults and restarts.
 
 Life of a job: ``queued`` -> ``printing`` (claimed by a conditional UPDATE) -> ``done``. A failed send
 records ``attempts`` and ``last_error`` and schedules a retry with exponential backoff and jitter,
@@ -19,60 +19,36 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from pos_referral.db.base import utcnow
+from pos_referral.db.engine import Database
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.printers import PreviewSink, Printer
-from pos_referral.printing.render import render_footer, render_job
+from pos_referral.printing.render import render_job
 from pos_referral.printing.status import PrinterError, PrinterStatus
+from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
-
-__all__ = ["PrintWorker", "enqueue", "render_footer", "reprint"]
 
 NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 RETRYABLE = ("queued", "failed")
 
 
-def enqueue(session: so.Session, template: str, context: Mapping[str, Any], *, redemption_id: str | None = None,
-            reprint_of: int | None = None, now: datetime | None = None) -> PrintJob:
-    """Add a queued job to the caller's session (flushed for its id, not committed): the caller's commit
-    stores the business fact and its receipt together, or neither."""
-    now = now or utcnow()
-    job = PrintJob(template=template, context=dict(context), status="queued", attempts=0, last_error="",
-                   bytes_sent=0, reprint_of=reprint_of, redemption_id=redemption_id, created_at=now,
-                   updated_at=now, next_attempt_at=now)
-    session.add(job)
-    session.flush()
-    return job
-
-
-def reprint(session: so.Session, job_id: int, *, now: datetime | None = None) -> PrintJob:
-    """A new job in the caller's session with the same content, marked REPRINT; LookupError for an unknown job."""
-    original = session.get(PrintJob, job_id)
-    if original is None:
-        raise LookupError(f"print job {job_id} not found")
-    context = {**original.context, "reprint": True}
-    return enqueue(session, original.template, context, redemption_id=original.redemption_id,
-                   reprint_of=original.reprint_of or original.id, now=now)
-
-
 class PrintWorker:
     """Prints due jobs in id order; one printer fault pauses the whole queue so receipts keep their order."""
 
-    def __init__(self, session_factory: Callable[[], so.Session], printer: Printer, renderer_config: RendererConfig,
+    def __init__(self, db: Database, printer: Printer, renderer_config: RendererConfig,
                  *, clock: Callable[[], datetime] = utcnow, poll_interval: float = 2.0, base_delay: float = 2.0,
                  max_delay: float = 300.0, failed_after: int = 5, rng: random.Random | None = None,
                  changed: Callable[[], bool] | None = None, tick: float = 0.05,
                  status_interval: float = 30.0) -> None:
-        self.sessions, self.printer, self.config, self.clock = session_factory, printer, renderer_config, clock
+        self.db, self.printer, self.config, self.clock = db, printer, renderer_config, clock
         self.poll_interval, self.base_delay, self.max_delay = poll_interval, base_delay, max_delay
         self.failed_after = failed_after
         self.changed, self.tick = changed, tick  # a cheap "did anyone commit?" probe, checked every tick
@@ -86,9 +62,10 @@ class PrintWorker:
     # -- one round ---------------------------------------------------------------------------------
     def recover(self) -> int:
         """Re-queue jobs a dead process left in ``printing``; returns how many."""
-        with self.sessions() as session, session.begin():
-            result = session.execute(sa.update(PrintJob).where(PrintJob.status == "printing")
-                                     .values(status="queued", updated_at=self.clock()))
+        with UnitOfWork(self.db, write=True) as uow:
+            result = uow.session.execute(sa.update(PrintJob).where(PrintJob.status == "printing")
+                                         .values(status="queued", updated_at=self.clock()))
+            uow.commit()
         count = int(getattr(result, "rowcount", 0) or 0)
         if count:
             logger.warning("re-queued %d print job(s) interrupted by a restart", count)
@@ -100,8 +77,8 @@ class PrintWorker:
         if self._paused_until is not None and now < self._paused_until and not self._printer_back(now):
             return 0
         self._paused_until = None
-        with self.sessions() as session:
-            ids = list(session.scalars(sa.select(PrintJob.id).where(
+        with UnitOfWork(self.db, write=False) as read:
+            ids = list(read.session.scalars(sa.select(PrintJob.id).where(
                 PrintJob.status.in_(RETRYABLE), PrintJob.next_attempt_at <= now).order_by(PrintJob.id).limit(limit)))
         printed = 0
         for job_id in ids:
@@ -116,22 +93,22 @@ class PrintWorker:
         self.last_status = self.printer.status()
         if not (self.last_status.ready and self.last_status.answered):
             return False
-        with self.sessions() as session, session.begin():
-            session.execute(sa.update(PrintJob).where(PrintJob.status.in_(RETRYABLE), PrintJob.next_attempt_at < NEVER)
-                            .values(next_attempt_at=now))
+        with UnitOfWork(self.db, write=True) as uow:
+            uow.session.execute(sa.update(PrintJob).where(PrintJob.status.in_(RETRYABLE),
+                                                          PrintJob.next_attempt_at < NEVER).values(next_attempt_at=now))
+            uow.commit()
         return True
 
     def _claim(self, job_id: int) -> PrintJob | None:
         now = self.clock()
-        with self.sessions() as session, session.begin():
-            claimed = session.execute(sa.update(PrintJob).where(
+        with UnitOfWork(self.db, write=True) as uow:
+            claimed = uow.session.execute(sa.update(PrintJob).where(
                 PrintJob.id == job_id, PrintJob.status.in_(RETRYABLE), PrintJob.next_attempt_at <= now,
             ).values(status="printing", updated_at=now))
             if not getattr(claimed, "rowcount", 0):
                 return None  # another worker took it, or it is no longer due
-            job = session.get(PrintJob, job_id)
-            if job is not None:
-                session.expunge(job)
+            job = uow.session.get(PrintJob, job_id)
+            uow.commit()
         return job
 
     def _print_one(self, job_id: int) -> int | None:
@@ -178,8 +155,9 @@ class PrintWorker:
             values["next_attempt_at"] = next_at
         if status == "done":
             values["bytes_sent"] = bytes_sent
-        with self.sessions() as session, session.begin():
-            session.execute(sa.update(PrintJob).where(PrintJob.id == job_id).values(**values))
+        with UnitOfWork(self.db, write=True) as uow:
+            uow.session.execute(sa.update(PrintJob).where(PrintJob.id == job_id).values(**values))
+            uow.commit()
 
     # -- background thread -------------------------------------------------------------------------
     def start(self) -> None:

@@ -1,4 +1,4 @@
-"""The till's quote and redemption calls answered without Flask's request machinery behave the same."""
+"""The till's quote and redemption calls: contract fields, problem+json, malformed bodies, rate limits, report facts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import load_settings
 from pos_referral.db.models import ReportEvent
 from pos_referral.services.tills import add_till
-from pos_referral.web.manager_events import flush
+from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api
 
 QUOTE = "/api/v1/checkouts/quote"
@@ -73,8 +73,6 @@ def test_quotes_and_refusals_still_reach_the_reports(app: Flask, api: Api, store
     code = api.issue(phone="+4790000001")["code"]
     api.post(QUOTE, {"code": code, "basket_total": "40.00"})
     api.redeem(code, "S1", phone="+4790000001")  # self referral: a refusal the reports count
-    with app.app_context():
-        flush(store.ctx)
-    with store.db.read_engine.connect() as conn:
-        kinds = sorted(conn.execute(sa.select(ReportEvent.kind)).scalars())
+    with UnitOfWork(store.db, write=False) as uow:  # written by the calls themselves: nothing waits in memory
+        kinds = sorted(uow.session.scalars(sa.select(ReportEvent.kind)))
     assert kinds == ["quote", "refused"]

@@ -46,3 +46,18 @@ class FailureLimiter:
             if len(self._hits) > 10_000:  # forget idle clients
                 for key in [k for k, v in self._hits.items() if not v]:
                     del self._hits[key]
+
+
+class Limits:
+    """The store's named limiters (PIN pad, manager sign-in, kiosk joins, invitations), made on first use."""
+
+    def __init__(self) -> None:
+        self._named: dict[str, FailureLimiter] = {}
+        self._lock = threading.Lock()
+
+    def named(self, name: str, per_minute: int) -> FailureLimiter:
+        with self._lock:
+            found = self._named.get(name)
+            if found is None:
+                found = self._named[name] = FailureLimiter(per_minute)
+            return found

@@ -1,0 +1,101 @@
+"""Background work of a running service: timers and device threads, started by ``serve`` only.
+
+Tests drive the same objects directly (``run_once``, ``release_due_rewards``); nothing here starts
+at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from pos_referral.bootstrap import Central, Store
+from pos_referral.central import service as central_service
+from pos_referral.printing.escpos_renderer import RendererConfig
+from pos_referral.printing.markup import validate_all_templates
+from pos_referral.printing.printers import make_printer
+from pos_referral.scanner.events import Scan
+from pos_referral.scanner.serial_reader import SerialScanner
+from pos_referral.services.mail_worker import MailWorker
+from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
+from pos_referral.services.reports_rollup import CATCH_UP_SECONDS, QuietCatchUp
+from pos_referral.services.rewards import release_due_rewards
+from pos_referral.sync.relay import relay_for
+
+logger = logging.getLogger(__name__)
+
+
+class PeriodicTask:
+    """Calls ``fn`` every ``interval`` seconds on a daemon thread until stopped; errors are logged."""
+
+    def __init__(self, name: str, interval: float, fn: Callable[[], object], *, at_once: bool = False) -> None:
+        self.name, self.interval, self._fn, self._at_once = name, interval, fn, at_once
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        wait = 0.0 if self._at_once else self.interval  # at_once: the first round right after start
+        while not self._stop.wait(wait):
+            wait = self.interval
+            try:
+                self._fn()
+            except Exception:  # a timer must survive a bad round; the next one retries
+                logger.exception("%s failed; will retry in %.0f s", self.name, self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def start_store_workers(store: Store) -> None:
+    """Sync relay or reward release, serial scanner, print queue, mail, report catch-up (``serve``)."""
+    settings, ctx = store.settings, store.ctx
+    config = settings.config
+    if config.central.url:  # in a chain central releases rewards; the relay ships events and pulls vouchers
+        relay = relay_for(ctx)
+        # at once: a new store takes the chain's keys before its first sale, a restarted one catches up
+        _start(store, PeriodicTask("sync-relay", config.central.sync_interval_seconds,
+                                   lambda: relay.sync(max_attempts=4), at_once=True))
+    else:
+        _start(store, PeriodicTask("reward-release", config.rewards.release_interval_seconds,
+                                   lambda: release_due_rewards(ctx)))
+    if config.scanner.serial_url:  # serial scanner -> open till pages (server-sent events)
+        scanner = config.scanner
+        reader = SerialScanner(scanner.serial_url, lambda code: store.scans.publish(Scan(code, scanner.till)),
+                               baudrate=scanner.baudrate)
+        reader.start()
+        store.background.append(reader)
+    if config.printer.type != "none":  # the print queue: jobs committed with the sale, printed after
+        validate_all_templates()
+        path = store.db.path
+        worker = PrintWorker(store.db, make_printer(config.printer, settings.data_dir),
+                             RendererConfig.from_section(config.printer, config.store.language), clock=ctx.clock,
+                             changed=SqliteChangeProbe(path) if path else None)
+        worker.start()
+        store.print_worker = worker
+        store.background.append(worker)
+    if config.mail.enabled:  # invitations and status mails (services/mail_worker.py)
+        mailer = MailWorker.from_settings(ctx)
+        _start(store, PeriodicTask("mail-worker", mailer.interval, mailer.run_once))
+    # the report rollups caught up in the background while the shop is quiet, so a dashboard has little left
+    # to fold in; at once: what a restart left is folded in before the shop gets busy
+    _start(store, PeriodicTask("report-rollup", CATCH_UP_SECONDS, QuietCatchUp(store.db, ctx.tz, ctx.clock),
+                               at_once=True))
+
+
+def start_central_workers(central: Central) -> None:
+    """The chain's reward release on its timer (``central serve``)."""
+    ctx = central.ctx
+    _start(central.store, PeriodicTask("central-release", ctx.settings.config.rewards.release_interval_seconds,
+                                       lambda: central_service.release(ctx)))
+
+
+def _start(store: Store, task: PeriodicTask) -> None:
+    task.start()
+    store.background.append(task)
