@@ -1,89 +1,90 @@
-"""The bare baseline for bench/till_latency.py: a minimal WSGI app under the same server.
+"""The baseline for bench/till_latency.py: a minimal Flask app under stock waitress.
 
-GET /read does one SQLite read; POST /write does one durable SQLite write (WAL, synchronous=FULL),
-with the same connection settings as the store service. Run: python bench/baseline_app.py DB PORT THREADS [MODE]
-MODE ``flask``: the read behind an empty Flask route; ``inline``: GET /read answered on waitress's
-loop thread (``pos_referral.web.waitress_inline``, as the store service answers quotes).
+POST /read does one SQLite read with SQLAlchemy Core, the read a quote is measured against;
+POST /write does one durable insert in its own ``BEGIN IMMEDIATE`` transaction, for context.
+Connections get the store's settings (``configure_sqlite``: WAL, synchronous=FULL, busy timeout,
+foreign keys). A target must be met through Flask, so the baseline goes through Flask too.
+
+    python bench/baseline_app.py DB PORT THREADS
 """
 
 from __future__ import annotations
 
-import sqlite3
+import logging
 import sys
-import threading
-from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import waitress
+from flask import Flask, Response, jsonify, request
+from sqlalchemy import event
 
-_local = threading.local()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pos_referral.db.engine import BUSY_TIMEOUT_MS, configure_sqlite
 
-def _conn(path: str) -> sqlite3.Connection:
-    conn = getattr(_local, "conn", None)
-    if conn is None:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA busy_timeout=30000")
-        _local.conn = conn
-    return conn
+CODE = "0ABCDEFGHJKMNP"  # the one row of the codes table
 
-
-def make_app(path: str) -> Callable[..., Iterable[bytes]]:
-    setup = sqlite3.connect(path)
-    setup.execute("PRAGMA journal_mode=WAL")
-    setup.execute("CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, owner TEXT)")
-    setup.execute("CREATE TABLE IF NOT EXISTS writes (id INTEGER PRIMARY KEY, body TEXT)")
-    setup.execute("INSERT OR IGNORE INTO codes VALUES ('0ABCDEFGHJKMNP', 'x')")
-    setup.commit()
-    setup.close()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        conn = _conn(path)
-        if environ["REQUEST_METHOD"] == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            body = environ["wsgi.input"].read(length)
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO writes (body) VALUES (?)", (body.decode(),))
-            conn.execute("COMMIT")
-            payload = b'{"ok": true}'
-        else:
-            row = conn.execute("SELECT owner FROM codes WHERE code = ?", ("0ABCDEFGHJKMNP",)).fetchone()
-            payload = b'{"owner": "%s"}' % row[0].encode()
-        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-        return [payload]
-
-    return app
+metadata = sa.MetaData()
+codes = sa.Table("codes", metadata, sa.Column("code", sa.String, primary_key=True), sa.Column("owner", sa.String))
+writes = sa.Table("writes", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("body", sa.String))
+READ_OWNER = sa.select(codes.c.owner).where(codes.c.code == sa.bindparam("code"))
+ADD_WRITE = sa.insert(writes).values(body=sa.bindparam("body"))
 
 
-def make_flask_app(path: str) -> Callable[..., Iterable[bytes]]:
-    """The same read behind an empty Flask route: the framework's own floor, for context."""
-    from flask import Flask, jsonify, request
+def make_engine(path: Path, pool_size: int) -> sa.Engine:
+    """An engine on ``path`` whose connections get the store's settings; one pooled connection per thread."""
+    engine = sa.create_engine(f"sqlite:///{path.as_posix()}", pool_size=pool_size,
+                              connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
 
-    make_app(path)  # creates the tables
-    app = Flask("floor")
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        configure_sqlite(dbapi_conn)  # also turns the driver's own BEGIN off: writes say BEGIN IMMEDIATE
+
+    return engine
+
+
+def read_owner(engine: sa.Engine, code: str) -> str:
+    with engine.connect() as conn:
+        return str(conn.execute(READ_OWNER, {"code": code}).scalar_one())
+
+
+def add_write(engine: sa.Engine, body: str) -> None:
+    """One insert in its own transaction, durable once ``commit`` returns (synchronous=FULL)."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.execute(ADD_WRITE, {"body": body})
+        conn.commit()
+
+
+def create_app(engine: sa.Engine) -> Flask:
+    """The two routes over ``engine``, with the tables created and the one code row in place."""
+    metadata.create_all(engine)
+    with engine.connect() as conn:
+        conn.execute(sa.insert(codes).prefix_with("OR IGNORE").values(code=CODE, owner="x"))
+        conn.commit()
+    app = Flask(__name__)
 
     @app.post("/read")
-    def read() -> Any:
-        request.get_json(silent=True)
-        row = _conn(path).execute("SELECT owner FROM codes WHERE code = ?", ("0ABCDEFGHJKMNP",)).fetchone()
-        return jsonify({"owner": row[0]})
+    def read() -> Response:
+        """The owner of the code in the JSON body: one read."""
+        return jsonify({"owner": read_owner(engine, request.get_json()["code"])})
+
+    @app.post("/write")
+    def write() -> Response:
+        """The JSON body kept in one durable insert."""
+        add_write(engine, request.get_data(as_text=True))
+        return jsonify({"ok": True})
 
     return app
+
+
+def main() -> None:
+    db, port, threads = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # as `pos-referral serve` does
+    waitress.serve(create_app(make_engine(db, threads)), host="127.0.0.1", port=port, threads=threads)
 
 
 if __name__ == "__main__":
-    import logging
-
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    db, port, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    mode = sys.argv[4] if len(sys.argv) > 4 else ""
-    if mode == "inline":  # GET /read answered on waitress's loop thread, as the store service answers quotes
-        from pos_referral.web import waitress_inline
-
-        waitress_inline.create(make_app(db), lambda method, path: method == "GET" and path == "/read",
-                               host="127.0.0.1", port=port, threads=threads).run()
-    else:
-        factory = make_flask_app if mode == "flask" else make_app
-        waitress.serve(factory(db), host="127.0.0.1", port=port, threads=threads, _quiet=True)
+    main()
