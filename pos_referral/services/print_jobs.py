@@ -70,3 +70,11 @@ def queue_card(ctx: StoreContext, *, code: str, first_name: str, language: str, 
         job_id = _enqueue(uow.session, "referral_card", context, ctx.clock())
         uow.commit()
     return job_id
+
+
+def queue_test_page(ctx: StoreContext, context: dict[str, object]) -> int:
+    """The printer's test page, queued for the running service's print worker (``printer test --queue``)."""
+    with UnitOfWork(ctx.db, write=True) as uow:
+        job_id = _enqueue(uow.session, "test_page", context, ctx.clock())
+        uow.commit()
+    return job_id
