@@ -1,80 +1,32 @@
-"""The ``pos-referral`` command: serve, register tills, release rewards, migrate."""
+"""The store's own commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade``, ``staff add``."""
 
 from __future__ import annotations
 
 import gc
-import logging
-import sys
-from pathlib import Path
-from typing import Any
 
 import click
 
+from pos_referral import create_app
 from pos_referral.bootstrap import PeriodicTask, Store, build_store
-from pos_referral.cli_options import PassDownGroup
-from pos_referral.config import ConfigError, Settings, load_settings
+from pos_referral.cli.options import Obj
+from pos_referral.cli.serving import quiet_queue_warnings
+from pos_referral.db import migrate
+from pos_referral.services.reports_rollup import CATCH_UP_SECONDS, QuietCatchUp
+from pos_referral.services.rewards import release_due_rewards
+from pos_referral.services.staff import StaffError, add_staff
+from pos_referral.services.tills import TillError, add_till
+from pos_referral.web import perf_hot_path as hot_path
+from pos_referral.web import waitress_inline
 
 GC_YOUNG_THRESHOLD = 50_000  # objects allocated (net) before a young collection; CPython default 700
 
 
-class Obj:
-    """Options shared by every sub-command; settings are loaded lazily, once."""
-
-    def __init__(self, config: Path | None, data_dir: Path | None) -> None:
-        self.config, self.data_dir = config, data_dir
-        self._settings: Settings | None = None
-
-    def settings(self, **overrides: Any) -> Settings:
-        if self._settings is None:
-            try:
-                self._settings = load_settings(self.config, data_dir=self.data_dir, overrides=overrides or None)
-            except ConfigError as exc:
-                raise click.ClickException(f"config error: {exc}") from None
-        return self._settings
-
-    def store(self, **overrides: Any) -> Store:
-        return build_store(self.settings(**overrides))
-
-
-def _set_shared(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """``--config``/``--data-dir`` given after a sub-command (``pos-referral serve --data-dir X``)."""
-    if value is not None and param.name:
-        setattr(ctx.ensure_object(Obj), param.name, value)
-
-
-def _shared_options() -> list[click.Parameter]:
-    return [
-        click.Option(["--config"], type=click.Path(path_type=Path), expose_value=False, callback=_set_shared,
-                     help="store.toml (programs/ beside it); same as before the sub-command."),
-        click.Option(["--data-dir"], type=click.Path(path_type=Path), expose_value=False, callback=_set_shared,
-                     help="Folder for the database, secrets and receipts; same as before the sub-command."),
-    ]
-
-
-@click.group(cls=PassDownGroup, pass_down=_shared_options)
-@click.option("--config", type=click.Path(path_type=Path), envvar="POS_REFERRAL_CONFIG",
-              help="store.toml (programs/ beside it). Default: the shipped config/.")
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="POS_REFERRAL_DATA_DIR",
-              help="Folder for the database, secrets and receipts. Default: [server] data_dir.")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
-@click.pass_context
-def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose: bool) -> None:
-    """pos-referral: the shop's referral program service."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx.obj = Obj(config, data_dir)
-
-
-@main.command()
+@click.command()
 @click.option("--host", default=None, help="Address to listen on (default from [server] host).")
 @click.option("--port", type=int, default=None, help="Port (default from [server] port).")
 @click.pass_obj
 def serve(obj: Obj, host: str | None, port: int | None) -> None:
     """Run the store service with waitress (migrates the schema first)."""
-    from pos_referral import create_app
-    from pos_referral.web import perf_hot_path as hot_path
-    from pos_referral.web import waitress_inline
-
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = obj.settings(server=overrides) if overrides else obj.settings()
     store = build_store(settings)
@@ -106,18 +58,9 @@ def calm_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
 
 
-def quiet_queue_warnings() -> None:
-    """Silence waitress's "Task queue depth is N" warning, logged on every request that finds all
-    threads busy: at a till a burst of requests queued for a millisecond is normal, and formatting
-    and writing that line per request cost ~5% of a quote under load (the bench baseline is quiet too)."""
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-
-
 def _report_catch_up(store: Store) -> PeriodicTask:
     """Keep the report rollups caught up in the background (when the shop is quiet), so a dashboard has
     little left to fold in."""
-    from pos_referral.services.reports_rollup import CATCH_UP_SECONDS, QuietCatchUp
-
     # at once: what a restart left to fold in is done before the shop gets busy, and the first
     # timed round already knows how busy the shop was since (a first round could not tell)
     task = PeriodicTask("report-rollup", CATCH_UP_SECONDS, QuietCatchUp(store.db, store.ctx.tz, store.ctx.clock),
@@ -126,7 +69,7 @@ def _report_catch_up(store: Store) -> PeriodicTask:
     return task
 
 
-@main.group()
+@click.group()
 def till() -> None:
     """Tills and their API tokens."""
 
@@ -136,8 +79,6 @@ def till() -> None:
 @click.pass_obj
 def till_add(obj: Obj, till_id: str) -> None:
     """Register a till; its API token is the last line of output (shown once)."""
-    from pos_referral.services.tills import TillError, add_till
-
     store = obj.store()
     try:
         token = add_till(store.ctx, till_id)
@@ -149,7 +90,7 @@ def till_add(obj: Obj, till_id: str) -> None:
     click.echo(token)
 
 
-@main.group()
+@click.group()
 def rewards() -> None:
     """Referrer rewards."""
 
@@ -158,8 +99,6 @@ def rewards() -> None:
 @click.pass_obj
 def rewards_release(obj: Obj) -> None:
     """Release rewards whose hold has passed (caps and milestones applied)."""
-    from pos_referral.services.rewards import release_due_rewards
-
     store = obj.store()
     try:
         summary = release_due_rewards(store.ctx)
@@ -168,7 +107,7 @@ def rewards_release(obj: Obj) -> None:
     click.echo(f"released {summary.released}, capped {summary.capped}, milestones {summary.milestones}")
 
 
-@main.group()
+@click.group()
 def db() -> None:
     """Database schema (Alembic)."""
 
@@ -178,8 +117,6 @@ def db() -> None:
 @click.pass_obj
 def db_upgrade(obj: Obj, revision: str) -> None:
     """Migrate the schema up (default: to the newest)."""
-    from pos_referral.db import migrate
-
     store = build_store(obj.settings(), migrate_schema=False)
     try:
         migrate.upgrade(store.db, revision)
@@ -193,8 +130,6 @@ def db_upgrade(obj: Obj, revision: str) -> None:
 @click.pass_obj
 def db_downgrade(obj: Obj, revision: str) -> None:
     """Migrate the schema down to REVISION ('base' removes every table)."""
-    from pos_referral.db import migrate
-
     store = build_store(obj.settings(), migrate_schema=False)
     try:
         migrate.downgrade(store.db, revision)
@@ -203,7 +138,7 @@ def db_downgrade(obj: Obj, revision: str) -> None:
         store.close()
 
 
-@main.group()
+@click.group()
 def staff() -> None:
     """Cashiers and managers who sign in at the till."""
 
@@ -217,8 +152,6 @@ def staff() -> None:
 @click.pass_obj
 def staff_add(obj: Obj, name: str, role: str, pin: str, password: str | None) -> None:
     """Add a cashier or manager (or change their PIN); they sign in at /till/<till id>."""
-    from pos_referral.services.staff import StaffError, add_staff
-
     store = obj.store()
     try:
         add_staff(store.ctx, name, role, pin=pin, password=password)
@@ -227,25 +160,3 @@ def staff_add(obj: Obj, name: str, role: str, pin: str, password: str | None) ->
     finally:
         store.close()
     click.echo(f"{role} {name} saved.")
-
-
-def run() -> None:  # pragma: no cover - console entry for `python -m pos_referral`
-    sys.exit(main())
-
-
-from pos_referral.cli_manager import audit, demo, manager, report  # noqa: E402  (manager commands; see cli_manager.py)
-
-main.add_command(manager)
-main.add_command(audit)
-main.add_command(report)
-main.add_command(demo)
-from pos_referral.cli_central import central, sync  # noqa: E402  (chain commands; see cli_central.py)
-
-main.add_command(central)
-main.add_command(sync)
-from pos_referral.cli_printer import register as register_printer  # noqa: E402  (printer test/status, receipt preview)
-
-register_printer(main)
-from pos_referral.cli_promo import register as register_promo  # noqa: E402  (signage, printer sign, mail)
-
-register_promo(main)
