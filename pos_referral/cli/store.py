@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gc
-
 import click
+import waitress
 
 from pos_referral import create_app
 from pos_referral.bootstrap import PeriodicTask, Store, build_store
@@ -15,10 +14,6 @@ from pos_referral.services.reports_rollup import CATCH_UP_SECONDS, QuietCatchUp
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.services.tills import TillError, add_till
-from pos_referral.web import perf_hot_path as hot_path
-from pos_referral.web import waitress_inline
-
-GC_YOUNG_THRESHOLD = 50_000  # objects allocated (net) before a young collection; CPython default 700
 
 
 @click.command()
@@ -37,25 +32,11 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
                f"(data: {settings.data_dir})")
     quiet_queue_warnings()
-    calm_garbage_collector()
     try:
-        waitress_inline.serve(app, hot_path.answered_inline, hot_path.batching(store), host=server.host,
-                              port=server.port, threads=server.threads, ident="pos-referral", channel_timeout=30,
-                              connection_limit=200)
+        waitress.serve(app, host=server.host, port=server.port, threads=server.threads, ident="pos-referral",
+                       channel_timeout=30, connection_limit=200)
     finally:
         store.close()
-
-
-def calm_garbage_collector() -> None:
-    """Move everything start-up built (Flask, SQLAlchemy, the program, compiled statements) out of the
-    collector's reach and let the youngest generation grow larger before it is collected.
-
-    A redemption allocates a few thousand short-lived objects and frees nearly all of them by
-    reference counting; yet the cyclic collector ran every 700 allocations and its older
-    generations walked every long-lived object of the process (~6% of a redemption's CPU)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
 
 
 def _report_catch_up(store: Store) -> PeriodicTask:
