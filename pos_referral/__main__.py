@@ -1,5 +1,5 @@
 """``python -m pos_referral`` is the ``pos-referral`` command."""
 
-from pos_referral.cli import main
+from pos_referral.cli import run
 
-main()
+run()

@@ -14,6 +14,8 @@ import sqlalchemy.orm as so
 
 from pos_referral.db.models import AuditEntry
 from pos_referral.printing_safe import strip_controls
+from pos_referral.services.context import StoreContext
+from pos_referral.services.unit_of_work import UnitOfWork
 
 GENESIS = "0" * 64
 
@@ -45,3 +47,9 @@ def verify_chain(session: so.Session) -> tuple[bool, int | None, int]:
             return False, entry.id, count
         prev = entry.hash
     return True, None, count
+
+
+def verify(ctx: StoreContext) -> tuple[bool, int | None, int]:
+    """``verify_chain`` over the store's whole log, in a read unit of work of its own (``audit verify``)."""
+    with UnitOfWork(ctx.db, write=False) as uow:
+        return verify_chain(uow.session)

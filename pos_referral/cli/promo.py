@@ -1,7 +1,6 @@
 """Promotion commands: ``signage`` (PDF), ``printer sign`` / ``printer staff-guide``, ``mail send``.
 
-``register(main)`` adds them; the ``sign`` and ``staff-guide`` commands join an existing
-``printer`` group when the printing module has made one, else a ``printer`` group is created.
+``sign`` and ``staff-guide`` join the ``printer`` group of cli/printer.py (cli/__init__.py adds them).
 """
 
 from __future__ import annotations
@@ -10,8 +9,10 @@ from pathlib import Path
 
 import click
 
-from pos_referral.cli import Obj
+from pos_referral.cli.options import Obj
 from pos_referral.services import messages, signage
+from pos_referral.services.mail_worker import MailWorker
+from pos_referral.services.signage_print import queue_sign, queue_staff_guide
 
 
 @click.command("signage")
@@ -46,8 +47,6 @@ def signage_command(obj: Obj, size: str, out: Path, lang: str | None, program_id
 @click.pass_obj
 def printer_sign(obj: Obj, lang: str | None, base_url: str) -> None:
     """Print the counter sign on the receipt printer (through the print queue)."""
-    from pos_referral.services.signage_print import queue_sign
-
     store = obj.store()
     try:
         job = queue_sign(store.ctx, base_url=base_url, lang=lang)
@@ -62,8 +61,6 @@ def printer_sign(obj: Obj, lang: str | None, base_url: str) -> None:
 @click.pass_obj
 def printer_staff_guide(obj: Obj) -> None:
     """Print the one-page staff guide (with demo codes for practice)."""
-    from pos_referral.services.signage_print import queue_staff_guide
-
     store = obj.store()
     try:
         job = queue_staff_guide(store.ctx)
@@ -81,8 +78,6 @@ def mail() -> None:
 @click.pass_obj
 def mail_send(obj: Obj) -> None:
     """Plan status mails and send what is due now (``serve`` does this every 30 seconds)."""
-    from pos_referral.services.mail_worker import MailWorker
-
     store = obj.store()
     try:
         if not store.settings.config.mail.enabled:
@@ -92,14 +87,3 @@ def mail_send(obj: Obj) -> None:
         store.close()
     click.echo(f"sent {summary.sent}, retrying {summary.retrying}, failed {summary.failed}, "
                f"cancelled {summary.cancelled}")
-
-
-def register(main: click.Group) -> None:
-    main.add_command(signage_command)
-    main.add_command(mail)
-    printer = main.commands.get("printer")
-    if not isinstance(printer, click.Group):
-        printer = click.Group("printer", help="The receipt printer.")
-        main.add_command(printer)
-    printer.add_command(printer_sign)
-    printer.add_command(printer_staff_guide)

@@ -1,6 +1,6 @@
 """Printer commands: ``printer test``, ``printer status`` and ``receipt preview TEMPLATE``.
 
-``register(main)`` adds them; it runs before the promotion commands, which join the same ``printer`` group.
+The promotion prints (cli/promo.py) join the same ``printer`` group.
 """
 
 from __future__ import annotations
@@ -12,11 +12,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pos_referral.cli import Obj
+from pos_referral.cli.options import Obj
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.markup import TemplateError, validate_all_templates
+from pos_referral.printing.previews import sample_context
+from pos_referral.printing.printers import PreviewSink, make_printer
 from pos_referral.printing.profiles import UnknownProfileError, pinned_code_page
 from pos_referral.printing.render import Format, render, render_job
+from pos_referral.printing.status import PrinterError
+from pos_referral.services import print_jobs
 
 SUFFIXES = {"png": "png", "text": "txt", "escpos": "bin"}
 printer = click.Group("printer", help="The receipt printer: test page, status.")
@@ -36,9 +40,6 @@ def _test_context(obj: Obj, config: RendererConfig) -> dict[str, object]:
 @click.pass_obj
 def printer_test(obj: Obj, through_queue: bool) -> None:
     """Print the test page: every element once (code page letters, columns, sizes, barcode, QR, cut)."""
-    from pos_referral.printing.printers import PreviewSink, make_printer
-    from pos_referral.printing.status import PrinterError
-
     settings = obj.settings()
     section = settings.config.printer
     if section.type == "none":
@@ -46,8 +47,6 @@ def printer_test(obj: Obj, through_queue: bool) -> None:
     config = RendererConfig.from_section(section, settings.config.store.language)
     context = _test_context(obj, config)
     if through_queue:
-        from pos_referral.services import print_jobs
-
         store = obj.store()
         try:
             job_id = print_jobs.queue(store.ctx, "test_page", context)
@@ -74,8 +73,6 @@ def printer_test(obj: Obj, through_queue: bool) -> None:
 @click.pass_obj
 def printer_status(obj: Obj) -> None:
     """Ask the printer how it is (online, paper, cover) where it answers."""
-    from pos_referral.printing.printers import make_printer
-
     settings = obj.settings()
     device = make_printer(settings.config.printer, settings.data_dir)
     try:
@@ -99,8 +96,6 @@ def printer_status(obj: Obj) -> None:
 def receipt_preview(obj: Obj, template: str, out: Path | None, fmt: str, lang: str | None, profile: str | None,
                     paper: str | None) -> None:
     """Render TEMPLATE (e.g. referral_footer) with sample values, as the paper would look."""
-    from pos_referral.printing.previews import sample_context
-
     settings = obj.settings()
     section = settings.config.printer
     try:
@@ -119,9 +114,3 @@ def receipt_preview(obj: Obj, template: str, out: Path | None, fmt: str, lang: s
     target = out or Path(f"{template}.{SUFFIXES[fmt]}")
     target.write_bytes(data)
     click.echo(f"{target}: {template}, {config.profile} {config.paper_mm} mm, {config.language}, {len(data)} bytes")
-
-
-def register(main: click.Group) -> None:
-    main.add_command(printer)
-    main.add_command(receipt)
-

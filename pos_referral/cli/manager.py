@@ -1,18 +1,23 @@
-"""Manager commands: ``manager add``, ``audit verify``, ``report`` and ``demo`` (registered in cli.py).
+"""Manager commands: ``manager add``, ``audit verify``, ``report`` and ``demo``.
 
-``staff add NAME --role cashier`` (prompting for the PIN) lives in cli.py already.
+``staff add NAME --role cashier`` (prompting for the PIN) is a store command (cli/store.py).
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+import time
+from typing import Any
 
 import click
 
-if TYPE_CHECKING:  # cli.py imports this module at its end; at run time ``obj`` is cli.Obj
-    from pos_referral.cli import Obj
+from pos_referral.cli.options import Obj
+from pos_referral.services import reports, reports_rollup
+from pos_referral.services.audit import verify
+from pos_referral.services.demo import DemoPlan, generate
+from pos_referral.services.reports_range import RangeError, parse_range
+from pos_referral.services.staff import StaffError, add_staff
 
 
 @click.group()
@@ -28,8 +33,6 @@ def manager() -> None:
 @click.pass_obj
 def manager_add(obj: Obj, name: str, password: str, pin: str | None) -> None:
     """Add a manager (or change a manager's password); they sign in at /manager/login."""
-    from pos_referral.services.staff import StaffError, add_staff
-
     store = obj.store()
     try:
         add_staff(store.ctx, name, "manager", password=password, pin=pin, actor="cli")
@@ -49,13 +52,9 @@ def audit() -> None:
 @click.pass_obj
 def audit_verify(obj: Obj) -> None:
     """Check every entry's hash; exit 1 naming the first entry that was changed, removed or inserted."""
-    from pos_referral.services.audit import verify_chain
-    from pos_referral.services.unit_of_work import UnitOfWork
-
     store = obj.store()
     try:
-        with UnitOfWork(store.db, write=False) as uow:
-            ok, bad_id, checked = verify_chain(uow.session)
+        ok, bad_id, checked = verify(store.ctx)
     finally:
         store.close()
     if ok:
@@ -73,9 +72,6 @@ def audit_verify(obj: Obj) -> None:
 @click.pass_obj
 def report(obj: Obj, first: str | None, last: str | None, fmt: str, table: str | None) -> None:
     """The manager report for a date range, as on the dashboard."""
-    from pos_referral.services import reports
-    from pos_referral.services.reports_range import RangeError, parse_range
-
     if table is not None and table not in reports.TABLES:
         raise click.BadParameter(f"one of {', '.join(reports.TABLES)}", param_hint="--table")
     store = obj.store()
@@ -107,11 +103,6 @@ def report(obj: Obj, first: str | None, last: str | None, fmt: str, table: str |
 @click.pass_obj
 def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int) -> None:
     """Fill the database with a realistic store history (for trying the reports; not for a live shop)."""
-    import time
-
-    from pos_referral.services import reports_rollup
-    from pos_referral.services.demo import DemoPlan, generate
-
     store = obj.store()
     try:
         with click.progressbar(length=customers + referrals, label="Generating history") as bar:
@@ -124,5 +115,3 @@ def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int) -> None
         click.echo(f"Report rollups up to date in {time.perf_counter() - started:.0f} s")
     finally:
         store.close()
-
-

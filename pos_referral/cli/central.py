@@ -1,16 +1,20 @@
-"""Chain commands: ``central serve|store add|release|lag|conflicts`` and a store's ``sync`` (registered in cli.py)."""
+"""Chain commands: ``central serve|store add|release|lag|conflicts`` and a store's ``sync``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
+import waitress
 
-from pos_referral.cli_options import PassDownGroup
-
-if TYPE_CHECKING:  # cli.py imports this module at its end; at run time ``obj`` is cli.Obj
-    from pos_referral.bootstrap import Central
-    from pos_referral.cli import Obj
+from pos_referral import create_app
+from pos_referral.bootstrap import Central, build_central
+from pos_referral.central.reconciliation import open_conflicts
+from pos_referral.central.stores import StoreError, add_store, parse_store_no, sync_lag
+from pos_referral.cli.options import Obj, PassDownGroup
+from pos_referral.cli.serving import quiet_queue_warnings
+from pos_referral.sync.client import CentralClient, Rejected, Unavailable
+from pos_referral.sync.inbound import KeysConflict
+from pos_referral.sync.relay import Relay
+from pos_referral.workers import start_central_workers
 
 
 def _set_database(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -35,8 +39,6 @@ def central(ctx: click.Context, database: str | None) -> None:
 
 
 def _central(obj: Obj) -> Central:
-    from pos_referral.bootstrap import build_central
-
     url = click.get_current_context().meta.get("central_database")
     if not url:
         raise click.ClickException("give --database postgresql://... (or POS_REFERRAL_CENTRAL_DATABASE)")
@@ -49,19 +51,12 @@ def _central(obj: Obj) -> Central:
 @click.pass_obj
 def central_serve(obj: Obj, host: str | None, port: int | None) -> None:
     """Run a central worker with waitress (migrates the schema first; run as many as you like)."""
-    import waitress
-
-    from pos_referral import create_app
-    from pos_referral.workers import start_central_workers
-
     worker = _central(obj)
     app = create_app(central=worker)
     start_central_workers(worker)
     server = obj.settings().config.server
     host, port = host or server.host, port or server.port
     click.echo(f"pos-referral central on http://{host}:{port}")
-    from pos_referral.cli import quiet_queue_warnings
-
     quiet_queue_warnings()
     try:
         waitress.serve(app, host=host, port=port, threads=server.threads, ident="pos-referral-central",
@@ -81,8 +76,6 @@ def central_store() -> None:
 @click.pass_obj
 def central_store_add(obj: Obj, store_id: str, name: str) -> None:
     """Register store STORE_ID (S001 = [store] number 1); its sync token is the last line (shown once)."""
-    from pos_referral.central.stores import StoreError, add_store, parse_store_no
-
     try:
         store_no = parse_store_no(store_id)
     except StoreError as exc:
@@ -113,8 +106,6 @@ def central_release(obj: Obj) -> None:
 @click.pass_obj
 def central_lag(obj: Obj) -> None:
     """Per store: last contact and the newest event central has applied."""
-    from pos_referral.central.stores import sync_lag
-
     worker = _central(obj)
     try:
         rows = sync_lag(worker.ctx.db, worker.ctx.clock())
@@ -130,8 +121,6 @@ def central_lag(obj: Obj) -> None:
 @click.pass_obj
 def central_conflicts(obj: Obj) -> None:
     """The reconciliation list: conflicts between stores, open ones first."""
-    from pos_referral.central.reconciliation import open_conflicts
-
     worker = _central(obj)
     try:
         for c in open_conflicts(worker.ctx.db):
@@ -145,10 +134,6 @@ def central_conflicts(obj: Obj) -> None:
 @click.pass_obj
 def sync(obj: Obj, batch_size: int) -> None:
     """Send this store's events to central now and fetch vouchers and keys (resumes where it stopped)."""
-    from pos_referral.sync.client import CentralClient, Rejected, Unavailable
-    from pos_referral.sync.inbound import KeysConflict
-    from pos_referral.sync.relay import Relay
-
     store = obj.store()
     try:
         central_cfg = store.settings.config.central

@@ -1,0 +1,46 @@
+"""The ``pos-referral`` command: the ``main`` group, and the command groups of this package added to it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pos_referral.cli.central import central, sync
+from pos_referral.cli.manager import audit, demo, manager, report
+from pos_referral.cli.options import Obj, PassDownGroup, shared_options
+from pos_referral.cli.printer import printer, receipt
+from pos_referral.cli.promo import mail, printer_sign, printer_staff_guide, signage_command
+from pos_referral.cli.store import db, rewards, serve, staff, till
+
+
+@click.group(cls=PassDownGroup, pass_down=shared_options, commands=[
+    serve, till, rewards, db, staff,  # the store (cli/store.py)
+    central, sync,  # the chain (cli/central.py)
+    manager, audit, report, demo,  # managers (cli/manager.py)
+    printer, receipt,  # the receipt printer (cli/printer.py)
+    signage_command, mail,  # promotion (cli/promo.py)
+])
+@click.option("--config", type=click.Path(path_type=Path), envvar="POS_REFERRAL_CONFIG",
+              help="store.toml (programs/ beside it). Default: the shipped config/.")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="POS_REFERRAL_DATA_DIR",
+              help="Folder for the database, secrets and receipts. Default: [server] data_dir.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose: bool) -> None:
+    """pos-referral: the shop's referral program service."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Obj(config, data_dir)
+
+
+# the promotion prints (cli/promo.py) are printer commands too: ``printer sign``, ``printer staff-guide``
+printer.add_command(printer_sign)
+printer.add_command(printer_staff_guide)
+
+
+def run() -> None:
+    """Console entry for ``python -m pos_referral`` (pos_referral/__main__.py)."""
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""What every sub-command shares: ``Obj`` (the settings, loaded once) and ``--config``/``--data-dir``,
+which may also come after a sub-command (``pos-referral serve --data-dir X``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pos_referral.bootstrap import Store, build_store
+from pos_referral.config import ConfigError, Settings, load_settings
+
+OptionFactory = Callable[[], list[click.Parameter]]
+
+
+class Obj:
+    """Options shared by every sub-command; settings are loaded lazily, once."""
+
+    def __init__(self, config: Path | None, data_dir: Path | None) -> None:
+        self.config, self.data_dir = config, data_dir
+        self._settings: Settings | None = None
+
+    def settings(self, **overrides: Any) -> Settings:
+        if self._settings is None:
+            try:
+                self._settings = load_settings(self.config, data_dir=self.data_dir, overrides=overrides or None)
+            except ConfigError as exc:
+                raise click.ClickException(f"config error: {exc}") from None
+        return self._settings
+
+    def store(self, **overrides: Any) -> Store:
+        return build_store(self.settings(**overrides))
+
+
+class PassDownGroup(click.Group):
+    """A group whose sub-commands, at every depth, also take the options ``pass_down()`` makes.
+
+    Those options do not reach the command function (``expose_value=False``); their callbacks store
+    the value where the group's own option would have put it."""
+
+    def __init__(self, *args: Any, pass_down: OptionFactory, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pass_down = pass_down
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        cmd = super().get_command(ctx, cmd_name)
+        if cmd is not None:
+            add_options(cmd, self.pass_down)
+        return cmd
+
+
+def add_options(cmd: click.Command, make: OptionFactory) -> None:
+    """Add the options ``make()`` builds to ``cmd`` and its sub-commands, except those a command has."""
+    taken = {opt for p in cmd.params for opt in getattr(p, "opts", [])}
+    cmd.params.extend(p for p in make() if not taken & set(getattr(p, "opts", [])))
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            add_options(sub, make)
+
+
+def _set_shared(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """``--config``/``--data-dir`` given after a sub-command (``pos-referral serve --data-dir X``)."""
+    if value is not None and param.name:
+        setattr(ctx.ensure_object(Obj), param.name, value)
+
+
+def shared_options() -> list[click.Parameter]:
+    """The main group's ``--config`` and ``--data-dir``, for every sub-command (``PassDownGroup``)."""
+    return [
+        click.Option(["--config"], type=click.Path(path_type=Path), expose_value=False, callback=_set_shared,
+                     help="store.toml (programs/ beside it); same as before the sub-command."),
+        click.Option(["--data-dir"], type=click.Path(path_type=Path), expose_value=False, callback=_set_shared,
+                     help="Folder for the database, secrets and receipts; same as before the sub-command."),
+    ]

@@ -1,0 +1,131 @@
+"""The store's own commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade``, ``staff add``."""
+
+from __future__ import annotations
+
+import click
+import waitress
+
+from pos_referral import create_app
+from pos_referral.bootstrap import build_store
+from pos_referral.cli.options import Obj
+from pos_referral.cli.serving import quiet_queue_warnings
+from pos_referral.db import migrate
+from pos_referral.services.rewards import release_due_rewards
+from pos_referral.services.staff import StaffError, add_staff
+from pos_referral.services.tills import TillError, add_till
+from pos_referral.workers import start_store_workers
+
+
+@click.command()
+@click.option("--host", default=None, help="Address to listen on (default from [server] host).")
+@click.option("--port", type=int, default=None, help="Port (default from [server] port).")
+@click.pass_obj
+def serve(obj: Obj, host: str | None, port: int | None) -> None:
+    """Run the store service with waitress (migrates the schema first)."""
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = obj.settings(server=overrides) if overrides else obj.settings()
+    store = build_store(settings)
+    app = create_app(store=store)
+    start_store_workers(store)
+    server = settings.config.server
+    click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
+               f"(data: {settings.data_dir})")
+    quiet_queue_warnings()
+    try:
+        waitress.serve(app, host=server.host, port=server.port, threads=server.threads, ident="pos-referral",
+                       channel_timeout=30, connection_limit=200)
+    finally:
+        store.close()
+
+
+@click.group()
+def till() -> None:
+    """Tills and their API tokens."""
+
+
+@till.command("add")
+@click.argument("till_id")
+@click.pass_obj
+def till_add(obj: Obj, till_id: str) -> None:
+    """Register a till; its API token is the last line of output (shown once)."""
+    store = obj.store()
+    try:
+        token = add_till(store.ctx, till_id)
+    except TillError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"Till {till_id} registered. Its API token (keep it secret, shown once):")
+    click.echo(token)
+
+
+@click.group()
+def rewards() -> None:
+    """Referrer rewards."""
+
+
+@rewards.command("release")
+@click.pass_obj
+def rewards_release(obj: Obj) -> None:
+    """Release rewards whose hold has passed (caps and milestones applied)."""
+    store = obj.store()
+    try:
+        summary = release_due_rewards(store.ctx)
+    finally:
+        store.close()
+    click.echo(f"released {summary.released}, capped {summary.capped}, milestones {summary.milestones}")
+
+
+@click.group()
+def db() -> None:
+    """Database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@click.pass_obj
+def db_upgrade(obj: Obj, revision: str) -> None:
+    """Migrate the schema up (default: to the newest)."""
+    store = build_store(obj.settings(), migrate_schema=False)
+    try:
+        migrate.upgrade(store.db, revision)
+        click.echo(f"schema at {migrate.current_revision(store.db)}")
+    finally:
+        store.close()
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.pass_obj
+def db_downgrade(obj: Obj, revision: str) -> None:
+    """Migrate the schema down to REVISION ('base' removes every table)."""
+    store = build_store(obj.settings(), migrate_schema=False)
+    try:
+        migrate.downgrade(store.db, revision)
+        click.echo(f"schema at {migrate.current_revision(store.db)}")
+    finally:
+        store.close()
+
+
+@click.group()
+def staff() -> None:
+    """Cashiers and managers who sign in at the till."""
+
+
+@staff.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["cashier", "manager"]), default="cashier", show_default=True)
+@click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, envvar="POS_REFERRAL_NEW_PIN",
+              help="4-8 digits for the till's PIN pad (asked for when not given).")
+@click.option("--password", default=None, help="A manager's password (10+ characters) for the manager pages.")
+@click.pass_obj
+def staff_add(obj: Obj, name: str, role: str, pin: str, password: str | None) -> None:
+    """Add a cashier or manager (or change their PIN); they sign in at /till/<till id>."""
+    store = obj.store()
+    try:
+        add_staff(store.ctx, name, role, pin=pin, password=password)
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        store.close()
+    click.echo(f"{role} {name} saved.")
