@@ -2,8 +2,8 @@
 
 Each fact is a ``report_events`` row written by the transaction it describes: a redemption's and
 an issued code's facts inside their own transaction; a quote's, and a refused redemption's, in a
-short write unit right after the answer was decided (neither changes any business state). Nothing
-waits in memory, so a crash loses none of them. Writing a fact never fails the till's answer: a
+short write unit right after the answer was decided (neither changes any business state; see
+``record`` for its durability). Nothing waits in memory, so a crash loses none of them. Writing a fact never fails the till's answer: a
 fact that cannot be written is logged and the answer stands.
 
 A quote of the same code at the same till for the same customer within ten minutes counts once
@@ -71,9 +71,12 @@ def add(conn: sa.Connection, fact: Fact) -> None:
 
 
 def record(db: Database, fact: Fact) -> None:
-    """Write ``fact`` in a write unit of its own; a failure is logged, never raised."""
+    """Write ``fact`` in a write unit of its own; a failure is logged, never raised.
+
+    Without an fsync of its own (``durable=False``): it survives a crash of the process, and the next
+    sale's durable commit syncs it to disk with its own rows."""
     try:
-        with UnitOfWork(db, write=True) as uow:
+        with UnitOfWork(db, write=True, durable=False) as uow:
             add(uow.conn, fact)
             uow.commit()
     except sa.exc.SQLAlchemyError:

@@ -6,8 +6,13 @@
 one consistent, exclusive snapshot; its COMMIT is durable (``synchronous=FULL``) before
 ``commit()`` returns. A read unit begins a plain snapshot and never waits for writers (WAL).
 
-``uow.session`` is the ORM session; ``uow.conn`` its connection, for Core statements on the
-till's paths (no ORM flush to pay for).
+``uow.conn`` is the unit's connection, for Core statements (the till's paths use only these);
+``uow.session`` an ORM session on that same connection and transaction, made on first use.
+
+``durable=False`` is for report facts that change no business state (a quote seen, a refusal):
+their COMMIT skips the fsync (``synchronous=NORMAL``). SQLite's WAL keeps such a commit through a
+crash of the process; only a power cut before the next durable commit (which syncs the WAL up to
+its own frames) could lose it. Sales, rewards and everything a customer is told stay durable.
 
 Central runs on PostgreSQL, where writers are not queued by a lock of ours: a write that decides
 for the whole chain (apply a store's events, release rewards under a cap, append to the changes
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from types import TracebackType
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -35,16 +41,20 @@ _SERIALIZE = sa.text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=CHAIN_LOCK
 class UnitOfWork:
     """One short transaction; rolls back unless ``commit()`` was called."""
 
-    def __init__(self, db: Database, *, write: bool) -> None:
-        self._factory = db.writer if write else db.reader
+    def __init__(self, db: Database, *, write: bool, durable: bool = True) -> None:
+        self._engine = db.write_engine if write else db.read_engine
         self._lock = db.write_lock if write else None
-        self.session: so.Session
+        self._relaxed = write and not durable and db.is_sqlite
+        self._session: so.Session | None = None
+        self.conn: sa.Connection
 
     def __enter__(self) -> UnitOfWork:
         if self._lock is not None:
             self._lock.acquire()
         try:
-            self.session = self._factory()
+            self.conn = self._engine.connect()
+            if self._relaxed:  # before the transaction begins (SQLite refuses it inside one)
+                self._driver().execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             if self._lock is not None:
                 self._lock.release()
@@ -52,9 +62,11 @@ class UnitOfWork:
         return self
 
     @property
-    def conn(self) -> sa.Connection:
-        """The unit's connection (its transaction begins with the first statement)."""
-        return self.session.connection()
+    def session(self) -> so.Session:
+        """An ORM session in this unit's transaction (its commit is the unit's)."""
+        if self._session is None:
+            self._session = so.Session(bind=self.conn, expire_on_commit=False, join_transaction_mode="control_fully")
+        return self._session
 
     def serialize(self) -> None:
         """Wait for every other serialised writer of the chain; held until this unit ends.
@@ -66,27 +78,45 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Undo what this unit did so far; the unit may go on with a new transaction."""
-        self.session.rollback()
+        if self._session is not None:
+            self._session.rollback()
+        elif self.conn.in_transaction():
+            self.conn.rollback()
 
     def commit(self) -> None:
-        conn = self.session.connection() if self.session.in_transaction() else None
         try:
-            self.session.commit()
+            if self._session is not None:
+                self._session.commit()  # flushes, then commits the connection's transaction
+            elif self.conn.in_transaction():
+                self.conn.commit()
         except BaseException:
-            if conn is not None:
-                _end_transaction(conn)
+            _end_transaction(self.conn)
             raise
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        # close() rolls back anything uncommitted without expiring loaded objects, so read
-        # results stay usable after the unit ends
         try:
-            self.session.close()
+            if self._session is not None:
+                # rolls back anything uncommitted without expiring loaded objects, so read results
+                # stay usable after the unit ends
+                self._session.close()
+            if self.conn.in_transaction():
+                self.conn.rollback()
+            if self._relaxed:
+                self._driver().execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            self.conn.invalidate()  # never back to the pool in a state nobody knows
+            raise
         finally:
-            if self._lock is not None:
-                self._lock.release()
+            try:
+                self.conn.close()
+            finally:
+                if self._lock is not None:
+                    self._lock.release()
+
+    def _driver(self) -> Any:
+        return self.conn.connection.driver_connection
 
 
 def _end_transaction(conn: sa.Connection) -> None:

@@ -30,7 +30,8 @@ def test_five_friends_make_an_ambassador(api: Api, store: Store, clock: FakeCloc
     bring_friends(api, issued["code"], 4)
     clock.advance(days=15)
     release_due_rewards(store.ctx)
-    with store.db.reader() as session:
+    with UnitOfWork(store.db, write=False) as read:
+        session = read.session
         assert status_for(session, customer, program) is None
         assert next_status(session, customer, program) == ("Ambassador", 1)
     bring_friends(api, issued["code"], 1, start=4)
@@ -38,7 +39,8 @@ def test_five_friends_make_an_ambassador(api: Api, store: Store, clock: FakeCloc
     clock.advance(days=15)
     release_due_rewards(store.ctx)
     assert status_of(store.ctx, customer, program) == ("Ambassador", "a free tote bag and early access to sales")
-    with store.db.reader() as session:
+    with UnitOfWork(store.db, write=False) as read:
+        session = read.session
         assert next_status(session, customer, program) is None
 
 

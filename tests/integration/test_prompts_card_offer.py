@@ -11,6 +11,7 @@ from pos_referral.services import staff
 from pos_referral.services.prompts import offer_stats
 from pos_referral.services.reports import build_report, to_json
 from pos_referral.services.reports_range import DateRange
+from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.web.openapi import document
 from tests.conftest import Api, FakeClock
 
@@ -40,11 +41,13 @@ def test_offer_and_acceptance_rates_for_the_funnel(api: Api, store: Store, clock
     assert api.post("/api/v1/prompts/card-offer", {"sale_id": "E", "accepted": False, "offered": False})[0] == 201
     clock.advance(days=2)
     api.post("/api/v1/prompts/card-offer", {"sale_id": "later", "accepted": True})
-    with store.db.reader() as session:
+    with UnitOfWork(store.db, write=False) as read:
+        session = read.session
         stats = offer_stats(session, start, start + timedelta(days=1))
     assert stats == {"prompts": 5, "offered": 4, "accepted": 2, "declined": 2, "skipped": 1, "offer_rate": 0.8,
                      "acceptance_rate": 0.5}
-    with store.db.reader() as session:
+    with UnitOfWork(store.db, write=False) as read:
+        session = read.session
         empty = offer_stats(session, start - timedelta(days=9), start - timedelta(days=8))
     assert empty["offer_rate"] is None and empty["acceptance_rate"] is None
 

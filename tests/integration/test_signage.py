@@ -20,6 +20,7 @@ from pos_referral.cli import main
 from pos_referral.config import load_settings
 from pos_referral.db.models import PrintJob
 from pos_referral.services import signage
+from pos_referral.services.unit_of_work import UnitOfWork
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,
                                    reason="pdftoppm (Debian poppler-utils) renders the PDF for the QR decoder")
@@ -97,7 +98,8 @@ def test_printer_sign_and_staff_guide_are_queued(config_path: Path, tmp_path: Pa
 
     store: Store = build_store(settings)
     try:
-        with store.db.reader() as session:
+        with UnitOfWork(store.db, write=False) as read:
+            session = read.session
             jobs = {job.template: job.context for job in session.scalars(sa.select(PrintJob))}
     finally:
         store.close()

@@ -15,6 +15,7 @@ from pos_referral.bootstrap import Store
 from pos_referral.db.models import PrintJob
 from pos_referral.domain.errors import REASONS
 from pos_referral.services import training
+from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api
 
 
@@ -99,7 +100,8 @@ def test_practice_needs_a_signed_in_till(app: Flask) -> None:
 def test_staff_guide_prints_from_the_till(cashier: FlaskClient, store: Store) -> None:
     page = cashier.post("/till/practice/staff-guide", data={"csrf_token": csrf_headers(cashier)["X-CSRFToken"]})
     assert page.status_code == 200 and "staff guide is in the print queue" in page.get_data(as_text=True)
-    with store.db.reader() as session:
+    with UnitOfWork(store.db, write=False) as read:
+        session = read.session
         job = session.scalars(sa.select(PrintJob)).one()
     assert job.template == "staff_guide" and job.context["demos"][0]["code"] == "DEMO-GOOD"
 
@@ -122,7 +124,8 @@ def test_staff_guide_button_on_the_till_gets_json(cashier: FlaskClient, store: S
     headers = {**csrf_headers(cashier), "Accept": "application/json"}
     r = cashier.post("/till/practice/staff-guide?lang=it", json={}, headers=headers)
     assert r.status_code == 201 and isinstance(r.get_json()["print_job_id"], int)
-    with store.db.reader() as session:
+    with UnitOfWork(store.db, write=False) as read:
+        session = read.session
         job = session.get(PrintJob, r.get_json()["print_job_id"])
     assert job is not None and job.context["lang"] == "it"
     assert job.context["demos"][0] == {"code": "DEMO-GOOD", "what": "il codice di un amico che dà lo sconto"}
