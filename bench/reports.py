@@ -2,7 +2,7 @@
 
 Prints, in one run on one database:
   1. the baseline: a plain ``SELECT COUNT(*) FROM redemptions``;
-  1b. the report rollup (services/reports_rollup.py): its build from scratch (once per database), the
+  1b. the report rollup (services/reports/rollup/quarter_hours.py): its build from scratch (once per database), the
      dashboard's queries on raw rows alone (``--raw-runs``, what every dashboard cost before the
      rollup), and a catch-up after a burst of redemptions through the till's own write path;
   2. the time of each dashboard part (warm, median of runs) and of the whole dashboard — the report
@@ -45,8 +45,9 @@ from bench.till_latency import run_load, summary
 from pos_referral import create_app
 from pos_referral.bootstrap import build_store
 from pos_referral.config import load_settings
-from pos_referral.services import reports, reports_rollup
-from pos_referral.services.reports_range import parse_range
+from pos_referral.services.reports import dashboard as reports
+from pos_referral.services.reports.date_range import parse_range
+from pos_referral.services.reports.rollup import quarter_hours as reports_rollup
 from tests.server_support import Server, cli, make_config
 
 PASSWORD = "bench password 1"

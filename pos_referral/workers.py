@@ -17,9 +17,9 @@ from pos_referral.printing.markup import validate_all_templates
 from pos_referral.printing.printers import make_printer
 from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
-from pos_referral.services.mail_worker import MailWorker
+from pos_referral.services.mail.worker import MailWorker
 from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
-from pos_referral.services.reports_rollup import CATCH_UP_SECONDS, QuietCatchUp
+from pos_referral.services.reports.rollup.quarter_hours import CATCH_UP_SECONDS, QuietCatchUp
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.sync.relay import relay_for
 
@@ -80,7 +80,7 @@ def start_store_workers(store: Store) -> None:
         worker.start()
         store.print_worker = worker
         store.background.append(worker)
-    if config.mail.enabled:  # invitations and status mails (services/mail_worker.py)
+    if config.mail.enabled:  # invitations and status mails (services/mail/worker.py)
         mailer = MailWorker.from_settings(ctx)
         _start(store, PeriodicTask("mail-worker", mailer.interval, mailer.run_once))
     # the report rollups caught up in the background while the shop is quiet, so a dashboard has little left

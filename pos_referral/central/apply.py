@@ -23,8 +23,8 @@ from pos_referral.db.models import Code, Customer, LedgerEntry, Redemption, Rewa
 from pos_referral.db.models_central import CustomerLink, Reconciliation
 from pos_referral.db.models_promo import CardOffer
 from pos_referral.domain import codes as codes_mod
+from pos_referral.domain.chain_ids import chain_sale_id, placeholder_customer_id
 from pos_referral.services.context import StoreContext
-from pos_referral.sync.offline import chain_sale_id, placeholder_customer_id
 
 logger = logging.getLogger(__name__)
 

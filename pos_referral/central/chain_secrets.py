@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from pos_referral.db.base import table
 from pos_referral.db.engine import Database
 from pos_referral.db.models_central import ChainSecrets
+from pos_referral.db.upsert import insert_ignore
 from pos_referral.keystore import StoreSecrets
 from pos_referral.services.unit_of_work import UnitOfWork
-from pos_referral.sync.offline import insert_ignore
 
 
 def load_or_create(db: Database) -> tuple[StoreSecrets, int]:

@@ -13,10 +13,11 @@ from typing import Any
 import click
 
 from pos_referral.cli.options import Obj
-from pos_referral.services import reports, reports_rollup
 from pos_referral.services.audit import verify
 from pos_referral.services.demo import DemoPlan, generate
-from pos_referral.services.reports_range import RangeError, parse_range
+from pos_referral.services.reports import dashboard as reports
+from pos_referral.services.reports.date_range import RangeError, parse_range
+from pos_referral.services.reports.rollup import quarter_hours
 from pos_referral.services.staff import StaffError, add_staff
 
 
@@ -111,7 +112,7 @@ def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int) -> None
         click.echo(", ".join(f"{n} {name}" for name, n in counts.items()))
         click.echo("Bringing the report rollups up to date (so the first dashboard does not have to)...")
         started = time.perf_counter()
-        reports_rollup.catch_up(store.db, store.ctx.tz, store.ctx.clock())
+        quarter_hours.catch_up(store.db, store.ctx.tz, store.ctx.clock())
         click.echo(f"Report rollups up to date in {time.perf_counter() - started:.0f} s")
     finally:
         store.close()

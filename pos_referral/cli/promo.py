@@ -10,9 +10,10 @@ from pathlib import Path
 import click
 
 from pos_referral.cli.options import Obj
-from pos_referral.services import messages, signage
-from pos_referral.services.mail_worker import MailWorker
-from pos_referral.services.signage_print import queue_sign, queue_staff_guide
+from pos_referral.services import messages
+from pos_referral.services.mail.worker import MailWorker
+from pos_referral.services.promo import signage
+from pos_referral.services.promo.printed_signs import queue_sign, queue_staff_guide
 
 
 @click.command("signage")

@@ -2,7 +2,7 @@
 
 Every local midnight of every real time zone falls on a quarter hour of UTC, so a sum over the
 quarter hours of a range is exactly the sum over the range's local days, in any zone and across
-clock changes. ``services/reports_rollup.py`` owns how these rows are (re)computed.
+clock changes. ``services/reports/rollup/quarter_hours.py`` owns how these rows are (re)computed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class ReportRollup(Base):
 
 
 class ReportRollupDay(Base):
-    """``report_rollup`` summed per local day of the store's zone (``services/reports_rollup_days.py``)."""
+    """``report_rollup`` summed per local day of the store's zone (``services/reports/rollup/days.py``)."""
 
     __tablename__ = "report_rollup_days"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -64,7 +64,7 @@ class ReportWatermark(Base):
 class ReportVisit(Base):
     """A customer seen on a local day of the store's zone, with the days they first held a code and were referred.
 
-    One row per customer and day (see ``services/reports_visits.py``); day numbers count from 1970-01-01.
+    One row per customer and day (see ``services/reports/rollup/visits.py``); day numbers count from 1970-01-01.
     """
 
     __tablename__ = "report_visits"
@@ -90,7 +90,7 @@ class ReportVisit(Base):
 class ReportVelocity(Base):
     """A velocity flag of the whole history: a code's burst of friends, at its last redemption.
 
-    Kept by ``services/reports_velocity.py``; one code has at most one flag at one instant.
+    Kept by ``services/reports/rollup/velocity.py``; one code has at most one flag at one instant.
     """
 
     __tablename__ = "report_velocity"
@@ -106,7 +106,7 @@ class ReportVelocity(Base):
 class ReportReferrerDay(Base):
     """Friends a referrer brought on a local day of the store's zone (purchases not refunded in full).
 
-    Kept by ``services/reports_referrers.py``; day numbers count from 1970-01-01.
+    Kept by ``services/reports/rollup/referrers.py``; day numbers count from 1970-01-01.
     """
 
     __tablename__ = "report_referrer_days"
@@ -132,7 +132,7 @@ class ReportReferrerTotal(Base):
 class ReportHolding(Base):
     """A reward a customer can still use: pending, or a released voucher not redeemed, revoked or expired.
 
-    Kept by ``services/reports_holdings.py``; ``code`` is '' for a pending reward.
+    Kept by ``services/reports/rollup/holdings.py``; ``code`` is '' for a pending reward.
     """
 
     __tablename__ = "report_holdings"
@@ -199,7 +199,7 @@ class ReportRefund(Base):
 
 
 class ReportVisitCell(Base):
-    """``report_visits`` rows counted by what the visit figures ask of them (``services/reports_visits.py``).
+    """``report_visits`` rows counted by what the visit figures ask of them (``services/reports/rollup/visits.py``).
 
     ``prev_day``/``prev2_day``: -1 for none; ``code_day``/``referred_day``: 0 when on or before the
     visit's day, the day itself when later, ``NEVER`` when the customer has none.

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from PIL import Image
 
 from pos_referral.config import PrinterSection
+from pos_referral.domain.text import sanitize_text
 from pos_referral.printing import document as d
 from pos_referral.printing import raster
 from pos_referral.printing.code128 import code128_modules
 from pos_referral.printing.profiles import CodePage, ProfileInfo, pinned_code_page, profile_info
-from pos_referral.printing.sanitize import sanitize_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class RendererConfig:
 
 def raster_bytes(img: Image.Image) -> bytes:
     """``GS v 0`` for a 1-bit picture (python-escpos packs the bits)."""
-    from escpos.image import EscposImage
+    from escpos.image import EscposImage  # python-escpos reads its printer profiles from disk when first imported
 
     escpos_img = EscposImage(img)
     width_bytes, height = escpos_img.width_bytes, escpos_img.height
@@ -66,7 +66,7 @@ class _Writer:
     """Tracks the printer's state so each command is sent only when something changes."""
 
     def __init__(self, config: RendererConfig, code_page: CodePage) -> None:
-        from escpos.printer import Dummy
+        from escpos.printer import Dummy  # likewise: no file read at our import time
 
         self.config, self.info, self.layout, self.page = config, config.info, config.layout, code_page
         self.out = Dummy(profile=config.profile)

@@ -41,7 +41,7 @@ from pos_referral.printing.parse import (
 )
 
 __all__ = ["TemplateError", "check_source", "render_template", "validate_all_templates"]
-from pos_referral.printing.sanitize import sanitize_text
+from pos_referral.domain.text import sanitize_text
 from pos_referral.printing.strings import language, strings_for
 from pos_referral.resources import templates_dir
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from pos_referral.config import PrinterSection
-from pos_referral.printing.links import LinkPrinter, SerialLink, SocketLink, UsbLink
 from pos_referral.printing.status import PrinterError, PrinterStatus, unreachable
+from pos_referral.printing.transports import LinkPrinter, SerialLink, SocketLink, UsbLink
 
 logger = logging.getLogger(__name__)
 

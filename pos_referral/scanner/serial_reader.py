@@ -17,7 +17,7 @@ from typing import Protocol
 
 import serial
 
-from pos_referral.printing_safe import strip_controls
+from pos_referral.domain.text import sanitize_text
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def split_scans(buffer: bytes) -> tuple[list[str], bytes]:
         if byte in (0x0D, 0x0A):
             scans.append(buffer[start:index].decode("utf-8", "replace"))
             start = index + 1
-    cleaned = [s for s in (strip_controls(x).strip()[:MAX_SCAN] for x in scans) if s]
+    cleaned = [s for s in (sanitize_text(x).strip()[:MAX_SCAN] for x in scans) if s]
     rest = buffer[start:]
     if len(rest) > MAX_SCAN:
         rest = b""  # garbage with no terminator: drop it rather than grow

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pos_referral.db.models import AuditEntry
-from pos_referral.printing_safe import strip_controls
+from pos_referral.domain.text import sanitize_text
 from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -27,7 +27,7 @@ def _digest(prev: str, at: datetime, actor: str, action: str, detail: str) -> st
 
 def record(session: so.Session, actor: str, action: str, detail: str, now: datetime) -> AuditEntry:
     """Append an entry in the caller's (write) transaction; SQLite's write lock orders the chain."""
-    actor, detail = strip_controls(actor)[:64], strip_controls(detail)[:2000]
+    actor, detail = sanitize_text(actor)[:64], sanitize_text(detail)[:2000]
     prev = session.scalar(sa.select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
     at = now.replace(microsecond=0)
     entry = AuditEntry(at=at, actor=actor, action=action[:40], detail=detail, prev_hash=prev,

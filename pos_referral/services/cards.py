@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pos_referral.services import links, print_jobs
-from pos_referral.services.ambassador import card_context
+from pos_referral.services import owner_links, print_jobs
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput
+from pos_referral.services.promo.ambassador import card_context
 from pos_referral.services.referral_codes import IssuedCode, issue_code
 
 
@@ -33,9 +33,9 @@ def issue_with_card(ctx: StoreContext, given: CustomerInput, *, channel: str, ti
     job_id = None
     if print_card and (issued.created or reprint_owner):
         program = ctx.settings.program(issued.program_id) or ctx.settings.default_program
-        # a returning referrer's card shows their named status (services/ambassador.py)
+        # a returning referrer's card shows their named status (services/promo/ambassador.py)
         extra = {} if issued.created else card_context(ctx, issued.customer_id, program)
         job_id = print_jobs.queue_card(ctx, code=issued.code, first_name=given.first_name, language=language,
-                                       program=program, owner_url=links.owner_url(ctx, landing, issued.code),
+                                       program=program, owner_url=owner_links.owner_url(ctx, landing, issued.code),
                                        extra=extra)
     return IssuedCard(issued, landing, job_id)

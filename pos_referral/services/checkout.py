@@ -4,7 +4,7 @@ Both kinds of code go through here (the first symbol tells which), so the till n
 This module loads the facts a decision needs; the decision itself is ``domain.eligibility``.
 The same evaluation runs inside the redemption's write transaction, so what was quoted is what
 is recorded, unless something changed in between, and then the refusal says what.
-A quote changes no business state; it leaves one report fact (services/report_events.py).
+A quote changes no business state; it leaves one report fact (services/report_facts.py).
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import sqlalchemy as sa
 from pos_referral.db.models import Code, Customer, OutboxEvent, Redemption, Reward
 from pos_referral.domain import codes as codes_mod
 from pos_referral.domain import eligibility
+from pos_referral.domain.chain_ids import placeholder_customer_id
 from pos_referral.domain.eligibility import CapUsage, CodeState, Friend
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.rules import Program, RewardType
 from pos_referral.domain.rules import Reward as RewardRule
-from pos_referral.services import report_events
+from pos_referral.services import report_facts
 from pos_referral.services.code_cache import CodeRef
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.unit_of_work import UnitOfWork
-from pos_referral.sync.offline import placeholder_customer_id
 
 
 @dataclass(frozen=True)
@@ -251,8 +251,8 @@ def quote(ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerIn
         with UnitOfWork(ctx.db, write=False) as uow:
             ev = evaluate(uow.conn, ctx, raw_code, basket_minor, given, now)
     except Refusal as exc:
-        code = report_events.report_code(raw_code)
-        _count_quote(ctx, now, code, exc.code, "voucher_quote" if report_events.looks_like_voucher(code) else "quote",
+        code = report_facts.report_code(raw_code)
+        _count_quote(ctx, now, code, exc.code, "voucher_quote" if report_facts.looks_like_voucher(code) else "quote",
                      basket_minor, None, given, till_id, staff)
         raise
     kind = "voucher_quote" if ev.kind is codes_mod.CodeKind.VOUCHER else "quote"
@@ -267,7 +267,7 @@ def _count_quote(ctx: StoreContext, now: datetime, code: str, reason: str, kind:
         who = customer_id or (given.identity.normalised if given.identity else given.customer_id or "")
         if not ctx.recent_quotes.first_in_window(code, till_id, who, now):
             return
-    report_events.record(ctx.db, report_events.Fact(
+    report_facts.record(ctx.db, report_facts.Fact(
         at=now, kind=kind, till_id=till_id, staff=staff, code=code, reason=reason, basket_minor=basket_minor,
         customer_id=customer_id))
 

@@ -12,7 +12,7 @@ from pos_referral.db.base import utcnow
 from pos_referral.db.engine import Database
 from pos_referral.keystore import StoreSecrets
 from pos_referral.services.code_cache import CodeCache
-from pos_referral.services.report_events import RecentQuotes
+from pos_referral.services.report_facts import RecentQuotes
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pos_referral.db.base import new_id, table
 from pos_referral.db.engine import Database
 from pos_referral.db.models import Customer
 from pos_referral.domain.identity import Identity, IdentityError, normalise_email, normalise_phone
-from pos_referral.printing_safe import clean_name
+from pos_referral.domain.text import clean_name
 from pos_referral.services.unit_of_work import UnitOfWork
 
 

@@ -19,7 +19,7 @@ from pos_referral.db.models import Customer, PrintJob, Redemption
 from pos_referral.domain.codes import format_display
 from pos_referral.domain.money import format_money
 from pos_referral.domain.rules import Program
-from pos_referral.services import links
+from pos_referral.services import owner_links
 from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -89,8 +89,8 @@ def queue_footer(db: so.Session | sa.Connection, ctx: StoreContext, *, first_nam
     the owner here, only when there is a printer to print it), in the redemption's transaction."""
     if ctx.settings.config.printer.type == "none":
         return None
-    context = footer_context(ctx, first_name=first_name, code=code, discount_minor=discount_minor,
-                             program=program, owner_url=links.owner_url(ctx, landing_url, code), language=language)
+    context = footer_context(ctx, first_name=first_name, code=code, discount_minor=discount_minor, program=program,
+                             owner_url=owner_links.owner_url(ctx, landing_url, code), language=language)
     return enqueue(db, "referral_footer", context, ctx.clock(), redemption_id=redemption_id)
 
 
@@ -118,5 +118,5 @@ def redemption_footer(ctx: StoreContext, redemption_id: str, base_url: str) -> d
     program = ctx.settings.program(row.program_id) or ctx.settings.default_program
     landing = ctx.landing_url(row.friend_code, base_url)
     return footer_context(ctx, first_name=row.first_name, code=row.friend_code, discount_minor=row.discount_minor,
-                          program=program, owner_url=links.owner_url(ctx, landing, row.friend_code),
+                          program=program, owner_url=owner_links.owner_url(ctx, landing, row.friend_code),
                           language=row.language)

@@ -20,18 +20,18 @@ import sqlalchemy.exc as sa_exc
 from pos_referral.db.base import new_id, table
 from pos_referral.db.constraints import violated_constraint
 from pos_referral.db.models import Code, Customer, IdempotencyRecord, LedgerEntry, Redemption, Reward
+from pos_referral.db.upsert import insert_ignore
 from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import format_money
-from pos_referral.services import report_events
+from pos_referral.services import report_facts
 from pos_referral.services.checkout import Evaluation, away_voucher, evaluate
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, insert_customer
+from pos_referral.services.outbox import add_event, add_events
 from pos_referral.services.print_jobs import queue_footer
 from pos_referral.services.referral_codes import Holder, issue_in_session
 from pos_referral.services.unit_of_work import UnitOfWork
-from pos_referral.sync.offline import record_placeholder_referrer
-from pos_referral.sync.outbox import add_event, add_events
 
 
 class IdempotencyConflict(Exception):
@@ -105,8 +105,8 @@ def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url
                 answer = _record(uow.conn, ctx, req, key, now, base_url)
                 uow.commit()
     except Refusal as exc:
-        report_events.record(ctx.db, report_events.Fact(
-            at=now, kind="refused", till_id=req.till_id, staff=req.staff, code=report_events.report_code(req.code),
+        report_facts.record(ctx.db, report_facts.Fact(
+            at=now, kind="refused", till_id=req.till_id, staff=req.staff, code=report_facts.report_code(req.code),
             reason=exc.code, sale_id=req.sale_id, basket_minor=req.basket_minor))
         raise
     return answer
@@ -146,7 +146,7 @@ def _record_referral(
         friend_id, known_new = ev.friend_id, False
         identity_hash = conn.execute(_IDENTITY_HASH, {"id": friend_id}).scalar()
     if ev.origin_store is not None:  # a code minted at another store: its referrer, as a placeholder row
-        record_placeholder_referrer(conn, code_row.code, code_row.customer_id, program.id, code_row.variant,
+        _record_placeholder_referrer(conn, code_row.code, code_row.customer_id, program.id, code_row.variant,
                                     ev.origin_store, now)
     holder = Holder(friend_id, identity_hash, req.customer.first_name)
     events: list[tuple[str, dict[str, Any]]] = []
@@ -196,7 +196,7 @@ def _record_referral(
     }))
     add_events(conn, events, now)  # the friend's code_issued first, as central expects
     if req.staff:  # who served the sale, for the per-cashier report
-        report_events.add(conn, report_events.Fact(at=now, kind="redeemed", till_id=req.till_id, staff=req.staff,
+        report_facts.add(conn, report_facts.Fact(at=now, kind="redeemed", till_id=req.till_id, staff=req.staff,
                                                    code=own.code, sale_id=req.sale_id))
     return {
         "redemption_id": redemption_id,
@@ -239,7 +239,7 @@ def _record_voucher_use(
         "discount": format_money(ev.discount_minor), "store_no": ctx.store_no, "till_id": req.till_id,
         "at": now.isoformat(), "away": away_voucher(ctx, reward),
     }, now)
-    report_events.add(conn, report_events.Fact(
+    report_facts.add(conn, report_facts.Fact(
         at=now, kind="voucher_sale", till_id=req.till_id, staff=req.staff, code=ev.code, sale_id=req.sale_id,
         customer_id=reward.customer_id, basket_minor=req.basket_minor))
     return {
@@ -256,3 +256,14 @@ def _record_voucher_use(
         "print_job_id": None,
         "created_at": now.isoformat(),
     }
+
+
+def _record_placeholder_referrer(
+    conn: sa.Connection, code: str, customer_id: str, program_id: str, variant: str, origin_store: int, now: datetime
+) -> None:
+    """Rows for a referral code minted at ``origin_store`` and first seen here (idempotent)."""
+    insert_ignore(conn, table(Customer), dict(id=customer_id, identity_hash=None, identity_hint="", first_name="",
+                                              language="", store_no=origin_store, created_at=now))
+    insert_ignore(conn, table(Code), dict(code=code, kind="referral", program_id=program_id, customer_id=customer_id,
+                                          variant=variant, channel="api", store_no=origin_store, till_id="",
+                                          created_at=now, expires_at=None))

@@ -13,11 +13,11 @@ from pos_referral.db.base import table
 from pos_referral.db.models import Code, Counter
 from pos_referral.domain.codes import CodeKind, format_display, mint
 from pos_referral.domain.rules import Program
-from pos_referral.services import report_events
+from pos_referral.services import report_facts
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, find_or_create_customer
+from pos_referral.services.outbox import add_event
 from pos_referral.services.unit_of_work import UnitOfWork
-from pos_referral.sync.outbox import add_event
 
 CHANNELS = ("receipt", "card", "kiosk", "api")
 SEQ_LIMIT = 1 << 20
@@ -132,7 +132,7 @@ def issue_code(
         holder = Holder(customer.id, customer.identity_hash, customer.first_name)
         issued = issue_in_session(uow.session, ctx, holder, program, channel=channel, till_id=till_id, now=now)
         if staff and issued.created:
-            report_events.add(uow.conn, report_events.Fact(at=now, kind="issued", till_id=till_id, staff=staff,
+            report_facts.add(uow.conn, report_facts.Fact(at=now, kind="issued", till_id=till_id, staff=staff,
                                                             code=issued.code))
         uow.commit()
     return issued

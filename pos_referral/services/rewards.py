@@ -23,9 +23,9 @@ from pos_referral.domain.rules import Program
 from pos_referral.domain.rules import Reward as RewardRule
 from pos_referral.services.checkout import cap_usage
 from pos_referral.services.context import StoreContext
+from pos_referral.services.outbox import add_event
 from pos_referral.services.referral_codes import mint_code
 from pos_referral.services.unit_of_work import UnitOfWork
-from pos_referral.sync.outbox import add_event
 
 VOUCHER_TYPES = ("percent_off", "amount_off", "free_item")
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 
 from pos_referral.db.base import table
 from pos_referral.db.models import Code, Customer, Reward
+from pos_referral.db.upsert import insert_ignore
 from pos_referral.domain.codes import Keyring
 from pos_referral.keystore import StoreSecrets, UnjoinedSecrets, save_secrets
 from pos_referral.services.context import StoreContext
-from pos_referral.sync.offline import insert_ignore
 
 logger = logging.getLogger(__name__)
 

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from pos_referral.web import api, api_print, health, kiosk, landing, manager, openapi, promo, sync_api, till
+from pos_referral.web import health, kiosk, landing, sync_api
+from pos_referral.web.api import card_offers, openapi, printing, routes
 from pos_referral.web.auth import csrf
+from pos_referral.web.manager import dashboard, staff
+from pos_referral.web.promo import invite, join, unsubscribe
+from pos_referral.web.till import pages, practice
 
 
 def register_blueprints(app: Flask) -> None:
-    # the API checks CSRF itself when a cookie (not a bearer token) authorises it; sync uses store tokens
-    for bp in (api.bp, api_print.bp, sync_api.bp):
-        csrf.exempt(bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(api_print.bp)  # print jobs, reprints, footers for POS programs that print
-    app.register_blueprint(till.bp)
-    app.register_blueprint(landing.bp)
-    app.register_blueprint(kiosk.bp)
-    manager.register(app)  # manager reports and staff PINs
-    app.register_blueprint(sync_api.bp)  # chain sync: store token, answers 404 unless this is central
-    promo.register(app)  # promotion: /join, invitations, unsubscribe, practice till, card offers
+    # JSON APIs check CSRF themselves when a cookie (not a bearer token) authorises them; sync uses store
+    # tokens; unsubscribe is RFC 8058 one-click (mail clients POST without a form token; the token is the key)
+    for exempt in (routes.bp, printing.bp, card_offers.bp, sync_api.bp, unsubscribe.bp):
+        csrf.exempt(exempt)
+    for bp in (health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp,  # till and POS software
+               pages.bp, practice.bp,  # the cashier's till page and its practice mode
+               landing.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
+               dashboard.bp, staff.bp,  # managers
+               sync_api.bp):  # chain sync: store tokens; answers 404 unless this is central
+        app.register_blueprint(bp)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from pos_referral.domain.identity import IdentityError, normalise_email, normalise_phone
-from pos_referral.printing_safe import clean_name
+from pos_referral.domain.text import clean_name
 from pos_referral.services import cards
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import SequenceExhausted

@@ -31,7 +31,8 @@ from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import parse_money
 from pos_referral.domain.rules import Program
-from pos_referral.services import ambassador, checkout, landing_page, links, messages, rewards
+from pos_referral.services import checkout, landing_page, messages, owner_links, rewards
+from pos_referral.services.promo import ambassador
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.offer_text import friend_offer, program_text, referrer_offer
@@ -148,7 +149,7 @@ def landing(code: str) -> Response:
         return redirect(url_for("landing.landing", code=row.code) + query, 301)
     program = info.program
     public_url = ctx.landing_url(row.code, base_url())
-    owner = links.is_owner(ctx, row.code, request.args.get("s"))
+    owner = owner_links.is_owner(ctx, row.code, request.args.get("s"))
     language = current_language()
     landing_page.count_visit(ctx, row.code, language)
     first_name = landing_page.referrer_first_name(ctx, row.customer_id)

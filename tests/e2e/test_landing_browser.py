@@ -8,7 +8,7 @@ from urllib.parse import unquote
 import pytest
 from playwright.sync_api import expect
 
-from pos_referral.services.links import owner_url
+from pos_referral.services.owner_links import owner_url
 from tests.e2e.conftest import Shop, save_screenshot
 
 pytestmark = pytest.mark.browser

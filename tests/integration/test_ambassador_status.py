@@ -9,8 +9,8 @@ from pos_referral.bootstrap import Store
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.render import render
-from pos_referral.services.ambassador import next_status, status_for, status_from_count, status_of
-from pos_referral.services.links import owner_url
+from pos_referral.services.owner_links import owner_url
+from pos_referral.services.promo.ambassador import next_status, status_for, status_from_count, status_of
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import add_staff
 from pos_referral.services.unit_of_work import UnitOfWork

@@ -8,7 +8,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 
-from pos_referral.web.openapi import document
+from pos_referral.web.api.openapi import document
 
 
 def test_openapi_document_lists_exactly_the_real_api_routes(app: Flask) -> None:

@@ -14,8 +14,8 @@ from pos_referral.db.models import Code, Counter, Redemption, Reward
 from pos_referral.services import demo
 from pos_referral.services.checkout import parse_code
 from pos_referral.services.demo import DemoPlan, generate
-from pos_referral.services.reports import build_report
-from pos_referral.services.reports_range import parse_range
+from pos_referral.services.reports.dashboard import build_report
+from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api
 

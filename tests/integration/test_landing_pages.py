@@ -9,7 +9,7 @@ from flask import Flask
 
 from pos_referral.bootstrap import Store
 from pos_referral.db.models import LandingVisit
-from pos_referral.services.links import owner_url
+from pos_referral.services.owner_links import owner_url
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api
 

@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import load_settings
 from pos_referral.db.models_promo import MailBlock, MailContact, MailMessage
-from pos_referral.services import links, mail_contacts
-from pos_referral.services.mail_worker import MailWorker
+from pos_referral.services import owner_links
+from pos_referral.services.mail import contacts as mail_contacts
+from pos_referral.services.mail.worker import MailWorker
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api, FakeClock
 from tests.integration.test_mail_smtp import MAIL, Inbox, Server
@@ -49,7 +50,7 @@ def inbox() -> Iterator[tuple[Inbox, Server]]:
 
 def owner(api: Api, store: Store) -> tuple[dict[str, Any], str]:
     issued = api.issue(phone="+4791234567", first_name="Ann")
-    return issued, links.owner_signature(store.ctx, issued["code"])
+    return issued, owner_links.owner_signature(store.ctx, issued["code"])
 
 
 def rows(store: Store) -> list[MailMessage]:

@@ -19,9 +19,9 @@ from PIL import Image
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import load_settings
 from pos_referral.db.models_promo import MailContact, MailMessage
-from pos_referral.services import mail_contacts
-from pos_referral.services.mail_sender import SmtpTransport
-from pos_referral.services.mail_worker import MailWorker
+from pos_referral.services.mail import contacts as mail_contacts
+from pos_referral.services.mail.sender import SmtpTransport
+from pos_referral.services.mail.worker import MailWorker
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.workers import PeriodicTask, start_store_workers
@@ -274,7 +274,7 @@ def test_two_workers_never_send_one_mail_twice(api: Api, store: Store, smtp: Any
     server = smtp(inbox)
     first = MailWorker(store.ctx, server.transport)
     queued_friend_mail(api, store, first)
-    from pos_referral.services.mail_status import plan_status_mails
+    from pos_referral.services.mail.status import plan_status_mails
 
     plan_status_mails(store.ctx)
     workers = [MailWorker(store.ctx, server.transport) for _ in range(4)]

@@ -8,11 +8,11 @@ from flask import Flask
 
 from pos_referral.bootstrap import Store
 from pos_referral.services import staff
-from pos_referral.services.prompts import offer_stats
-from pos_referral.services.reports import build_report, to_json
-from pos_referral.services.reports_range import DateRange
+from pos_referral.services.promo.prompts import offer_stats
+from pos_referral.services.reports.dashboard import build_report, to_json
+from pos_referral.services.reports.date_range import DateRange
 from pos_referral.services.unit_of_work import UnitOfWork
-from pos_referral.web.openapi import document
+from pos_referral.web.api.openapi import document
 from tests.conftest import Api, FakeClock
 
 

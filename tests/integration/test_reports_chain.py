@@ -13,10 +13,10 @@ from pos_referral import create_app
 from pos_referral.bootstrap import Central
 from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
-from pos_referral.services.prompts import record_offer
+from pos_referral.services.promo.prompts import record_offer
 from pos_referral.services.referral_codes import issue_code
-from pos_referral.services.reports import Report, build_report
-from pos_referral.services.reports_range import parse_range
+from pos_referral.services.reports.dashboard import Report, build_report
+from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.rewards import refund_sale
 from pos_referral.services.staff import add_staff
 from tests.conftest import FakeClock

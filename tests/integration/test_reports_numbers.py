@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 
 from pos_referral.bootstrap import Store
-from pos_referral.services.reports import Report, build_report
-from pos_referral.services.reports_range import parse_range
+from pos_referral.services.reports.dashboard import Report, build_report
+from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.rewards import release_due_rewards
 from tests.conftest import Api, FakeClock
 

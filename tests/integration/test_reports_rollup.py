@@ -14,8 +14,8 @@ from flask import Flask
 from pos_referral.bootstrap import Store
 from pos_referral.db.models_reports import ReportRollup
 from pos_referral.resources import config_dir
-from pos_referral.services.reports import build_report
-from pos_referral.services.reports_range import DateRange, parse_range
+from pos_referral.services.reports.dashboard import build_report
+from pos_referral.services.reports.date_range import DateRange, parse_range
 from pos_referral.services.rewards import release_due_rewards
 from tests.conftest import Api, FakeClock
 from tests.integration.test_reports_numbers import quote, redeem
@@ -97,7 +97,7 @@ def test_a_range_not_on_quarter_hours_is_read_raw(store: Store) -> None:
     """Monrovia kept UTC-0:44:30 until 1972: its midnights are not on quarter hours, so no rollup is used."""
     from zoneinfo import ZoneInfo
 
-    from pos_referral.services.reports_rollup_read import usable
+    from pos_referral.services.reports.rollup.read import usable
 
     with store.db.read_engine.connect() as conn:
         old = DateRange(datetime(1970, 3, 1).date(), datetime(1970, 3, 2).date(), ZoneInfo("Africa/Monrovia"))

@@ -14,10 +14,13 @@ from typing import Any
 from flask import Flask
 
 from pos_referral.bootstrap import Store
-from pos_referral.services import reports_flags, reports_holdings, reports_referrers, reports_velocity, reports_visits
 from pos_referral.services.demo import DemoPlan, generate
-from pos_referral.services.reports import build_report
-from pos_referral.services.reports_range import parse_range
+from pos_referral.services.reports.dashboard import build_report
+from pos_referral.services.reports.date_range import parse_range
+from pos_referral.services.reports.rollup import flags, holdings
+from pos_referral.services.reports.rollup import referrers as reports_referrers
+from pos_referral.services.reports.rollup import velocity as reports_velocity
+from pos_referral.services.reports.rollup import visits as reports_visits
 from tests.conftest import Api, FakeClock
 from tests.integration.test_reports_numbers import quote, redeem
 
@@ -68,14 +71,14 @@ def test_summaries_equal_the_raw_rows_through_late_history_expiry_and_refunds(
     assert any(f["kind"] == "self_referral" for f in whole["tables"]["fraud"])
     rng = parse_range(*ranges(store)[0], store.ctx.tz, store.ctx.clock())
     with store.db.read_engine.connect() as conn:  # the rolled-up side above did read the summaries
-        assert reports_holdings.usable(conn, store.ctx.clock(), None) and reports_flags.usable(conn)
+        assert holdings.usable(conn, store.ctx.clock(), None) and flags.usable(conn)
         assert reports_referrers.usable(conn, rng) and reports_visits.usable(conn, rng)
         assert reports_velocity.in_range(conn, rng, 500) is not None
 
 
 def test_the_background_catch_up_waits_for_a_quiet_round(api: Api, store: Store, monkeypatch: Any) -> None:
     """``serve`` folds new rows in every minute, but not right after a busy one (the till needs the CPU)."""
-    from pos_referral.services.reports_rollup import QuietCatchUp
+    from pos_referral.services.reports.rollup.quarter_hours import QuietCatchUp
 
     monkeypatch.setattr(QuietCatchUp, "BUSY_ROWS", 1)
     background = QuietCatchUp(store.db, store.ctx.tz, store.ctx.clock)

@@ -19,7 +19,7 @@ from pos_referral.bootstrap import Store
 from pos_referral.cli import main
 from pos_referral.config import load_settings
 from pos_referral.db.models import PrintJob
-from pos_referral.services import signage
+from pos_referral.services.promo import signage
 from pos_referral.services.unit_of_work import UnitOfWork
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None,

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from pos_referral.bootstrap import Store
 from pos_referral.db.models import PrintJob
 from pos_referral.domain.errors import REASONS
-from pos_referral.services import training
+from pos_referral.services.promo import training
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pos_referral.domain.text import sanitize_text
 from pos_referral.printing import document as d
 from pos_referral.printing.markup import TemplateError, render_template, validate_all_templates
-from pos_referral.printing.sanitize import sanitize_text
 from pos_referral.printing.strings import LANGUAGES, strings_for
 from pos_referral.printing.text_renderer import render_text
 

@@ -1,0 +1,55 @@
+"""What every kept report summary shares: the quarter-hour bucket, local-day numbers, the zone mark,
+and the connection flag that asks a report to read raw rows instead of the summaries.
+
+The other modules of this package import from here and never from each other's internals, so the
+package has no import cycle: ``quarter_hours`` catches everything up by calling each summary's
+``refresh``; ``read`` reads the rollup and its days.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+BUCKET_SECONDS = 900  # a quarter hour
+RAW_KEY = "pos_referral.reports_raw"  # in ``conn.info``: this report reads the raw rows (tests, checks)
+_EPOCH = date(1970, 1, 1)
+
+
+def supported(conn: sa.Connection) -> bool:
+    """Summaries are kept on the store's SQLite; central's reports read the raw rows."""
+    return conn.dialect.name == "sqlite"
+
+
+def instant(bucket: int) -> datetime:
+    return datetime.fromtimestamp(bucket * BUCKET_SECONDS, UTC)
+
+
+def aligned(moment: datetime) -> bool:
+    return int(moment.timestamp()) % BUCKET_SECONDS == 0 and moment.microsecond == 0
+
+
+def unindexed(column: Any) -> Any:
+    """``+column`` (SQLite): the same value, but no index on it may drive the query.
+
+    ``min(created_at) WHERE customer_id = ?`` would otherwise walk an index on ``created_at`` from its
+    start until it meets the customer (the min/max shortcut): a scan of the table per customer.
+    """
+    return sa.type_coerce(sa.literal_column(f"+{column.table.name}.{column.name}"), column.type)
+
+
+def zone_mark(tz: ZoneInfo) -> int:
+    return zlib.crc32(tz.key.encode())
+
+
+def day_number(day: date) -> int:
+    return (day - _EPOCH).days
+
+
+def day_of(number: int) -> date:
+    """The local day a ``day_number`` stands for."""
+    return _EPOCH + timedelta(days=number)

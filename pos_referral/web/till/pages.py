@@ -1,0 +1,200 @@
+"""The cashier's till page: PIN sign-in per till, scan-and-answer, confirm, override, cards, status.
+
+The page talks to the JSON API with its signed-in session (never with a till's API token) and
+sends the CSRF token in ``X-CSRFToken`` on every write. Serial scans arrive by server-sent events.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+from pos_referral.scanner.events import ScanBus
+from pos_referral.services import cards, staff, tills
+from pos_referral.services.customers import CustomerInputError
+from pos_referral.services.overrides import OverrideError, OverrideRequest, record_override
+from pos_referral.services.tills import TILL_ID
+from pos_referral.web.api.input import customer_field, json_body, money_field, sale_id_field
+from pos_referral.web.auth import base_url, current_store
+from pos_referral.web.i18n import REASON_TEXT, current_language
+from pos_referral.web.problems import ApiProblem
+from pos_referral.web.till.practice import demos
+from pos_referral.web.till.strings import js_strings
+
+bp = Blueprint("till", __name__, url_prefix="/till")
+
+TILL_COOKIE = "till"
+SSE_KEEPALIVE = 15.0
+SSE_LIFETIME = 600.0  # then the browser reconnects, so a waitress thread is never held for ever
+
+
+def _signed_in(till_id: str | None = None) -> bool:
+    return bool(session.get("till_id")) and session.get("role") in staff.ROLES and (
+        till_id is None or session.get("till_id") == till_id)
+
+
+def _require_session() -> str:
+    if not _signed_in():
+        raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    return str(session["till_id"])
+
+
+def _known_till(till_id: str) -> None:
+    if not TILL_ID.match(till_id) or not tills.till_exists(current_store().ctx, till_id):
+        abort(404, description=_("There is no till called %(till)s. Ask a manager to add it.", till=till_id[:32]))
+
+
+@bp.get("")
+@bp.get("/")
+def choose() -> BaseResponse | str:
+    """Which till is this? Remembered in a cookie after the first sign-in."""
+    remembered = request.cookies.get(TILL_COOKIE, "")
+    known = tills.active_tills(current_store().ctx)
+    if remembered in known:
+        return redirect(url_for("till.page", till_id=remembered))
+    return render_template("till_choose.html", tills=known)
+
+
+@bp.get("/<till_id>")
+def page(till_id: str) -> str:
+    """The till page when signed in at this till, else its PIN sign-in."""
+    _known_till(till_id)
+    store = current_store()
+    if not _signed_in(till_id):
+        return render_template("till_signin.html", till_id=till_id,
+                               names=staff.staff_names(store.ctx, staff.ROLES), error=None)
+    return render_template(
+        "till.html", till_id=till_id, staff_name=session.get("staff"), role=session.get("role"),
+        managers=staff.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
+        config={"till": till_id, "currency": store.settings.config.store.currency, "lang": current_language(),
+                "serial": bool(store.settings.config.scanner.serial_url)},
+    )
+
+
+@bp.post("/<till_id>/sign-in")
+def sign_in(till_id: str) -> BaseResponse | tuple[str, int]:
+    """Check a PIN (lockout after repeated failures, every attempt audited)."""
+    _known_till(till_id)
+    store = current_store()
+    security = store.settings.config.security
+    pad = current_store().limits.named("pin", security.pin_attempts_before_lockout * 2)
+    keys = (f"till:{till_id}", f"ip:{request.remote_addr}")
+    names = staff.staff_names(store.ctx, staff.ROLES)
+    name = request.form.get("name", "")
+    pin = request.form.get("pin", "")
+
+    def refuse(message: str, status: int) -> tuple[str, int]:
+        return render_template("till_signin.html", till_id=till_id, names=names, error=message,
+                               chosen=name), status
+
+    wait = pad.retry_after(*keys)
+    if wait:
+        return refuse(_("Too many wrong PINs at this till. Try again in %(s)d seconds.", s=wait), 429)
+    if name not in names or not pin.isdigit() or len(pin) > 8:
+        pad.record_failure(*keys)
+        return refuse(_("Choose your name and type your PIN."), 422)
+    result = staff.sign_in(store.ctx, secret=pin, name=name, where=f"till {till_id}")
+    if isinstance(result, staff.SignInRefused):
+        pad.record_failure(*keys)
+        if result.reason == "locked":
+            return refuse(_("Locked after too many wrong PINs. Try again in %(s)d seconds.",
+                            s=result.retry_after), 423)
+        return refuse(_("Wrong PIN. Please try again."), 401)
+    session.clear()
+    session.update(till_id=till_id, staff=result.name, staff_id=result.staff_id, role=result.role)
+    resp = redirect(url_for("till.page", till_id=till_id))
+    resp.set_cookie(TILL_COOKIE, till_id, max_age=365 * 86400, httponly=True, samesite="Lax",
+                    secure=store.settings.config.server.secure_cookies)
+    return resp
+
+
+@bp.post("/sign-out")
+def sign_out() -> BaseResponse:
+    """End the cashier's session (the till stays chosen)."""
+    till_id = session.get("till_id") or request.cookies.get(TILL_COOKIE, "")
+    session.clear()
+    return redirect(url_for("till.page", till_id=till_id) if till_id else url_for("till.choose"))
+
+
+@bp.get("/events")
+def events() -> Response:
+    """Server-sent events: scans from a serial scanner for this till (or for every till)."""
+    till_id = _require_session()
+    bus: ScanBus = current_store().scans
+
+    def stream() -> Iterator[str]:
+        with bus.subscribe(till_id) as sub:
+            yield "retry: 2000\n\n"
+            yield f"event: hello\ndata: {json.dumps({'till': till_id})}\n\n"
+            deadline = time.monotonic() + SSE_LIFETIME
+            while time.monotonic() < deadline and not sub.closed:
+                scan = sub.get(timeout=SSE_KEEPALIVE)
+                if sub.closed:
+                    break
+                if scan is None:
+                    yield ": keep-alive\n\n"
+                else:
+                    yield f"event: scan\ndata: {json.dumps({'code': scan.code, 'source': scan.source})}\n\n"
+
+    return Response(stream(), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@bp.post("/override")
+def override() -> tuple[Response, int]:
+    """A manager's PIN and reason turn a refusal into an audited manual discount, exactly once."""
+    till_id = _require_session()
+    body = json_body()
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not 1 <= len(key) <= 128:
+        raise ApiProblem(400, "idempotency_key_required", _("Reload the till page and try again."))
+    note = " ".join(str(body.get("note") or "").split())[:200]
+    if len(note) < 3:
+        raise ApiProblem(422, "note_required", _("Write the reason for the override."), field="note")
+    store = current_store()
+    manager = str(body.get("manager") or "")
+    pin = str(body.get("pin") or "")
+    checked = staff.sign_in(store.ctx, secret=pin, name=manager, roles=("manager",),
+                            where=f"override at till {till_id}") if pin.isdigit() and manager else None
+    if not isinstance(checked, staff.SignedIn):
+        locked = isinstance(checked, staff.SignInRefused) and checked.reason == "locked"
+        raise ApiProblem(423 if locked else 403, "manager_pin_refused",
+                         _("Locked after too many wrong PINs.") if locked else _("That is not a manager's PIN."))
+    req = OverrideRequest(
+        code=str(body.get("code") or "")[:500], sale_id=sale_id_field(body),
+        basket_minor=money_field(body, "basket_total") or 0, customer=customer_field(body), till_id=till_id,
+        cashier=str(session.get("staff") or ""), manager=checked.name, note=note, key=key,
+        raw_body={k: v for k, v in body.items() if k != "pin"},
+    )
+    try:
+        answer, replayed = record_override(store.ctx, req)
+    except OverrideError as exc:
+        text = REASON_TEXT.get(exc.code)
+        raise ApiProblem(exc.status, exc.code, str(text) if text else _("This code cannot be overridden.")) from None
+    return jsonify(answer), 200 if replayed else 201
+
+
+@bp.post("/issue")
+def issue() -> tuple[Response, int]:
+    """Give the customer at the till their own referral code, printed as a card."""
+    till_id = _require_session()
+    body = json_body()
+    customer = customer_field(body, required=True)
+    store = current_store()
+    try:
+        card = cards.issue_with_card(store.ctx, customer, channel="card", till_id=till_id, base_url=base_url(),
+                                       language=customer.language, print_card=bool(body.get("print", True)),
+                                       reprint_owner=True,  # the cashier sees the customer in person
+                                       staff=str(session.get("staff") or ""))
+    except CustomerInputError as exc:
+        raise ApiProblem(422, "invalid_request", str(exc), field="customer") from None
+    answer: dict[str, Any] = {"code": card.issued.code, "display_code": card.issued.display_code,
+                              "landing_url": card.landing_url, "created": card.issued.created,
+                              "print_job_id": card.print_job_id}
+    return jsonify(answer), 201 if card.issued.created else 200
