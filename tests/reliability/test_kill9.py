@@ -1,4 +1,5 @@
-"""kill -9 during a stream of redemptions, three times: every acknowledged one survives, intact."""
+"""kill -9 during a stream of redemptions, three times: every acknowledged one survives, intact; and during a
+stream of quotes: every quote answered is counted in the reports after the restart."""
 
 from __future__ import annotations
 
@@ -64,3 +65,47 @@ def test_acknowledged_redemptions_survive_kill_9(tmp_path: Path) -> None:
     server.start()  # and it still starts and answers afterwards
     assert server.call("GET", "/healthz")[0] == 200
     server.stop()
+
+
+def _quote_stream(server: Server, code: str, start: int, answered: list[int], stop: threading.Event) -> None:
+    """Quotes for ever new friends; each basket is unique, so the report fact tells which quote it was."""
+    n = start
+    while not stop.is_set():
+        basket = 2000 + n
+        body = {"code": code, "basket_total": f"{basket // 100}.{basket % 100:02d}",
+                "customer": {"email": f"quote{n}@example.com"}}
+        try:
+            status, _ = server.call("POST", "/api/v1/checkouts/quote", body, timeout=5)
+        except (OSError, http.client.HTTPException):
+            return  # the server died under us: this one was never answered
+        if status == 200:
+            answered.append(basket)
+        n += 1
+
+
+def test_every_quote_answered_before_kill_9_is_counted_after_restart(tmp_path: Path) -> None:
+    server = Server(make_config(tmp_path), tmp_path / "data")
+    server.add_till()
+    server.start()
+    code = server.call("POST", "/api/v1/referral-codes", {"customer": {"phone": "+4790000001"}})[1]["code"]
+    answered: list[int] = []
+    stop = threading.Event()
+    clients = [threading.Thread(target=_quote_stream, args=(server, code, i * 1_000_000, answered, stop))
+               for i in range(4)]
+    for c in clients:
+        c.start()
+    time.sleep(1.5)
+    server.kill9()
+    stop.set()
+    for c in clients:
+        c.join(timeout=10)
+    assert len(answered) > 50, "the stream should have answered many quotes before the kill"
+    server.start()
+    try:
+        db = sqlite3.connect(tmp_path / "data" / "pos-referral.db")
+        counted = [row[0] for row in db.execute("SELECT basket_minor FROM report_events WHERE kind = 'quote'")]
+        db.close()
+        assert set(answered) <= set(counted), f"{len(set(answered) - set(counted))} answered quotes were lost"
+        assert len(counted) == len(set(counted))  # and none was counted twice
+    finally:
+        server.stop()
