@@ -133,6 +133,23 @@ def find_friend(conn: sa.Connection, ctx: StoreContext, given: CustomerInput, pr
     return None if row is None else Friend(row[0], bool(row[1]))
 
 
+_CUSTOMER_BY_HASH = sa.select(Customer.id).where(Customer.identity_hash == sa.bindparam("value"))
+_CUSTOMER_BY_ID = sa.select(Customer.id).where(Customer.id == sa.bindparam("value"))
+
+
+def _known_customer(conn: sa.Connection, ctx: StoreContext, given: CustomerInput) -> str | None:
+    """The id of the customer the till named, when this store knows them (the quote's report fact names them)."""
+    if given.customer_id:
+        return conn.execute(_CUSTOMER_BY_ID, {"value": given.customer_id}).scalar()
+    if given.identity is None:
+        return None
+    try:
+        identity_hash = given.identity.hashed(ctx.secrets.pepper)
+    except Refusal:  # a chain store before its first sync knows nobody yet
+        return None
+    return conn.execute(_CUSTOMER_BY_HASH, {"value": identity_hash}).scalar()
+
+
 def _foreign_code(ctx: StoreContext, parsed: codes_mod.ParsedCode) -> CodeRef | None:
     """A chain store accepts an authentic code minted at another store before the two have synced.
 
@@ -247,16 +264,23 @@ def quote(ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerIn
 
     Raises ``Refusal`` for codes that fail to parse (counted too)."""
     now = ctx.clock()
-    try:
-        with UnitOfWork(ctx.db, write=False) as uow:
+    refusal: Refusal | None = None
+    with UnitOfWork(ctx.db, write=False) as uow:
+        try:
             ev = evaluate(uow.conn, ctx, raw_code, basket_minor, given, now)
-    except Refusal as exc:
+        except Refusal as exc:
+            refusal, customer_id = exc, _known_customer(uow.conn, ctx, given)
+        else:  # a referral code that was found has had its friend looked up; any other code has not
+            looked_up = ev.kind is codes_mod.CodeKind.REFERRAL and ev.code_row is not None
+            customer_id = ev.friend_id if looked_up else _known_customer(uow.conn, ctx, given)
+    if refusal is not None:
         code = report_facts.report_code(raw_code)
-        _count_quote(ctx, now, code, exc.code, "voucher_quote" if report_facts.looks_like_voucher(code) else "quote",
-                     basket_minor, None, given, till_id, staff)
-        raise
+        _count_quote(ctx, now, code, refusal.code,
+                     "voucher_quote" if report_facts.looks_like_voucher(code) else "quote", basket_minor, customer_id,
+                     given, till_id, staff)
+        raise refusal
     kind = "voucher_quote" if ev.kind is codes_mod.CodeKind.VOUCHER else "quote"
-    _count_quote(ctx, now, ev.code, ev.reason or "", kind, basket_minor, ev.friend_id, given, till_id, staff)
+    _count_quote(ctx, now, ev.code, ev.reason or "", kind, basket_minor, customer_id, given, till_id, staff)
     return ev
 
 

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from pos_referral.bootstrap import Store
+from pos_referral.domain.codes import CodeKind, mint
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import add_staff
 from pos_referral.services.tills import add_till
@@ -152,3 +153,21 @@ def test_each_quote_is_counted_against_the_right_customer(app: Flask, api: Api, 
                                     "by-id": ola["customer_id"], "stranger": None, "no-customer": None,
                                     "unknown-id": None}
 
+
+def test_a_known_customers_quote_names_them_whatever_code_they_show(api: Api, store: Store,
+                                                                     clock: FakeClock) -> None:
+    """The reports count the days a customer was seen at the till: a voucher, a typo or a code we never
+    gave out is still a visit by the customer the till named."""
+    ann = api.issue(phone="+4791234567")
+    assert api.redeem(ann["code"], "S1", email="bob@example.com")[0] == 201
+    clock.advance(days=15)
+    assert release_due_rewards(store.ctx).released == 1
+    voucher = api.get(f"/api/v1/customers/{ann['customer_id']}/rewards")[1]["rewards"][0]["voucher_code"]
+    typo = ann["code"][:5] + ("A" if ann["code"][5] != "A" else "B") + ann["code"][6:]
+    never_given = mint(CodeKind.REFERRAL, store.ctx.store_no, 4242, store.ctx.secrets.keyring.current())
+    for code, reason in ((voucher, None), (typo, "mistyped_code"), (never_given, "unknown_code")):
+        assert quote(api, code, basket="30.00", phone="+47 912 34 567")["reason"] == reason
+    quote(api, voucher, basket="30.00")  # nobody named
+    seen = [(row["kind"], row["code"], row["customer_id"]) for row in facts(store)]
+    assert seen == [("voucher_quote", voucher, ann["customer_id"]), ("quote", typo, ann["customer_id"]),
+                    ("quote", never_given, ann["customer_id"]), ("voucher_quote", voucher, None)]
