@@ -133,21 +133,13 @@ def find_friend(conn: sa.Connection, ctx: StoreContext, given: CustomerInput, pr
     return None if row is None else Friend(row[0], bool(row[1]))
 
 
-_CUSTOMER_BY_HASH = sa.select(Customer.id).where(Customer.identity_hash == sa.bindparam("value"))
-_CUSTOMER_BY_ID = sa.select(Customer.id).where(Customer.id == sa.bindparam("value"))
-
-
 def _known_customer(conn: sa.Connection, ctx: StoreContext, given: CustomerInput) -> str | None:
     """The id of the customer the till named, when this store knows them (the quote's report fact names them)."""
-    if given.customer_id:
-        return conn.execute(_CUSTOMER_BY_ID, {"value": given.customer_id}).scalar()
-    if given.identity is None:
-        return None
     try:
-        identity_hash = given.identity.hashed(ctx.secrets.pepper)
+        friend = find_friend(conn, ctx, given, program_id="")  # no program: only who they are
     except Refusal:  # a chain store before its first sync knows nobody yet
         return None
-    return conn.execute(_CUSTOMER_BY_HASH, {"value": identity_hash}).scalar()
+    return friend.customer_id if friend else None
 
 
 def _foreign_code(ctx: StoreContext, parsed: codes_mod.ParsedCode) -> CodeRef | None:
