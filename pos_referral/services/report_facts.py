@@ -6,8 +6,8 @@ short write unit right after the answer was decided (neither changes any busines
 ``record`` for its durability). Nothing waits in memory, so a crash loses none of them. Writing a
 fact never fails the till's answer: a fact that cannot be written is logged and the answer stands.
 
-A quote of the same code at the same till for the same customer within ten minutes counts once
-(a re-scan is one friend, not two): ``RecentQuotes`` remembers what was counted. After a restart
+A quote of the same code at the same till for the same customer within ten minutes of the last scan
+of it counts once (a re-scan is one friend, not two): ``RecentQuotes`` remembers the last scans. After a restart
 that memory is empty, so at most one re-scan per code is counted twice.
 """
 
@@ -84,7 +84,7 @@ def record(db: Database, fact: Fact) -> None:
 
 
 class RecentQuotes:
-    """The ten-minute re-quote rule: which (code, till, customer) quotes were counted lately.
+    """The ten-minute re-quote rule: when each (code, till, customer) was last scanned.
 
     Pruned only when the map has doubled since the last pass, so a busy window costs O(1) per quote
     and keys still inside the window stay (the rule stays exact)."""
