@@ -6,9 +6,9 @@ short write unit right after the answer was decided (neither changes any busines
 ``record`` for its durability). Nothing waits in memory, so a crash loses none of them. Writing a
 fact never fails the till's answer: a fact that cannot be written is logged and the answer stands.
 
-A quote of the same code at the same till for the same customer within ten minutes of the last scan
-of it counts once (a re-scan is one friend, not two): ``RecentQuotes`` remembers the last scans. After a restart
-that memory is empty, so at most one re-scan per code is counted twice.
+A quote of the same code at the same till for the same customer within ten minutes of its last scan
+counts once (a re-scan is one friend, not two): ``RecentQuotes`` remembers the last scans. After a
+restart that memory is empty, so at most one re-scan per code is counted twice.
 """
 
 from __future__ import annotations
