@@ -47,6 +47,7 @@ class RedeemRequest:
     till_id: str
     body_hash: str
     staff: str = ""  # the cashier signed in at the till page; empty for calls with a till's API token
+    expected_kind: CodeKind | None = None  # /vouchers/{code}/redeem takes vouchers only
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url
 def _record(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str, now: datetime,
             base_url: str) -> Answer:
     ev = evaluate(conn, ctx, req.code, req.basket_minor, req.customer, now, recording=True)
+    if req.expected_kind is not None and ev.kind is not req.expected_kind:
+        raise Refusal("wrong_kind", "This is a referral code, not a voucher.")
     ev.refuse()
     try:
         if ev.kind is CodeKind.REFERRAL:

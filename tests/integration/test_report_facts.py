@@ -67,6 +67,15 @@ def test_a_refused_redemption_is_counted_with_its_reason_and_sale(api: Api, stor
     assert facts(store) == [fact("refused", ann["code"], reason="self_referral", sale_id="S1", basket_minor=4500)]
 
 
+def test_a_referral_code_brought_to_the_voucher_till_is_counted_as_refused_like_any_refusal(api: Api,
+                                                                                            store: Store) -> None:
+    ann = api.issue()
+    status, body = api.post(f"/api/v1/vouchers/{ann['code']}/redeem", {"sale_id": "S1", "basket_total": "30.00"},
+                            **{"Idempotency-Key": "k1"})
+    assert status == 422 and body["code"] == "wrong_kind"
+    assert facts(store) == [fact("refused", ann["code"], reason="wrong_kind", sale_id="S1", basket_minor=3000)]
+
+
 def test_a_voucher_sale_is_counted_once_for_the_customer_who_earned_it(api: Api, store: Store,
                                                                        clock: FakeClock) -> None:
     ann = api.issue()

@@ -152,9 +152,8 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
         till_id=g.till_id,
         body_hash=redemptions.body_hash(body),
         staff=g.staff,
+        expected_kind=expected_kind,
     )
-    if expected_kind is not None and checkout.parse_code(store.ctx, raw).kind is not expected_kind:
-        raise Refusal("wrong_kind", "This is a referral code, not a voucher.")
     try:
         answer = redemptions.redeem(store.ctx, req, key, base_url())
     except redemptions.IdempotencyConflict:
