@@ -84,9 +84,6 @@ class Central:
     def release(self) -> ReleaseSummary:
         return central_service.release(self.ctx)
 
-    def publish(self) -> int:
-        return central_service.publish(self.ctx)
-
     def close(self) -> None:
         self.store.close()
 

@@ -130,7 +130,7 @@ class Relay:
                 self._sleep(wait)
 
     # --- push ---------------------------------------------------------------------------------
-    def _read_batch(self, after_seq: int | None = None) -> Batch | None:
+    def _read_batch(self, after_seq: int | None) -> Batch | None:
         """The next events: the oldest unsent ones, or (pipelining) those after ``after_seq``."""
         with UnitOfWork(self.ctx.db, write=False) as read:
             conn = read.conn
@@ -156,22 +156,6 @@ class Relay:
                 logger.warning("central is at seq %s, behind our %s: resending", cursor, after)
                 uow.conn.execute(sa.update(_outbox).where(_outbox.c.seq > cursor).values(sent_at=None))
             uow.commit()
-
-    def push_batch(self, summary: SyncSummary, max_attempts: int | None = None) -> int:
-        """Send the oldest unsent events once acknowledged; returns how many were acknowledged."""
-        batch = self._read_batch()
-        if batch is None:
-            return 0
-        answer = self._retrying(lambda: self.client.push(self.ctx.store_no, batch.after, batch.json), summary,
-                                max_attempts)
-        cursor = int(answer["cursor"])
-        self._acknowledge(cursor, batch.after)
-        summary.batches += 1
-        summary.duplicates += int(answer.get("duplicates", 0))
-        summary.conflicts += int(answer.get("conflicts", 0))
-        acked = batch.acked(cursor)
-        summary.pushed += acked
-        return acked if acked else (-1 if cursor < batch.after else 0)
 
     def push_pipelined(self, summary: SyncSummary, *, depth: int = 2, max_attempts: int | None = None,
                        on_batch: Callable[[int], object] | None = None, stop: threading.Event | None = None) -> None:

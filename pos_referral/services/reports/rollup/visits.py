@@ -224,13 +224,3 @@ def uncoded(rng: DateRange) -> sa.Subquery:
                    sa.or_(_V.c.code_day.is_(None), _V.c.code_day > last))
             .group_by(_V.c.customer_id).subquery("uncoded"))
 
-
-def per_customer(rng: DateRange) -> sa.Subquery:
-    """customer_id, days (local days with a visit), has_code, referred (by the end of the range)."""
-    last = day_number(rng.last)
-    has_code = sa.func.max(sa.case((_V.c.code_day <= last, 1), else_=0))
-    referred = sa.func.max(sa.case((_V.c.referred_day <= last, 1), else_=0))
-    return (sa.select(_V.c.customer_id, sa.func.count().label("days"), has_code.label("has_code"),
-                      referred.label("referred"))
-            .where(_V.c.day >= day_number(rng.first), _V.c.day <= last)
-            .group_by(_V.c.customer_id).subquery("per_customer"))
