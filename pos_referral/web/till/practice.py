@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from pos_referral.domain.money import MoneyError, parse_money
@@ -25,31 +24,6 @@ from pos_referral.web.problems import ApiProblem
 bp = Blueprint("training", __name__, url_prefix="/till/practice")
 DEFAULT_BASKET = "50.00"
 
-# What to say to the customer (services/training.SAY), in the till's language.
-SAY_TEXT: dict[str, Any] = {
-    "discount": _l("Your friend's code gives you %(discount)s off today. Here is your own code on the receipt: "
-                   "share it and you get a reward too."),
-    "voucher": _l("Your reward voucher takes %(discount)s off today. Thank you for bringing friends!"),
-    "unknown_code": _l("I can't find this code. Could you check it, or show me the QR code on your phone?"),
-    "mistyped_code": _l("It looks like a typo. Let me scan the QR code or type it again."),
-    "expired": _l("I'm sorry, this code has expired. I can give you your own code today, though."),
-    "self_referral": _l("This is your own code: it is for your friends. Share it and you get a reward when they "
-                        "shop."),
-    "already_referred": _l("You have already used a friend's code with us, so the offer can't be used again."),
-    "not_new_customer": _l("This welcome offer is for new customers. You can still get your own code to share."),
-    "below_minimum": _l("The offer starts from %(minimum)s. Would you like to add something?"),
-    "cap_reached": _l("Your friend's code has reached its limit for now, so it can't give a discount today."),
-    "program_inactive": _l("The referral offer is not running today. I'm sorry about that."),
-    "customer_required": _l("To apply the offer I need your phone number or email. It stays private."),
-    "already_redeemed": _l("This voucher has already been used."),
-    "voucher_revoked": _l("This voucher has been cancelled. A manager can tell you more."),
-    "store_not_allowed": _l("This voucher can only be used at the shop that issued it."),
-}
-WHAT_TEXT: dict[str, Any] = {
-    "discount": _l("a friend's code that gives the discount"),
-    "voucher": _l("a referrer's reward voucher"),
-}
-
 
 def _signed_in() -> bool:
     return bool(session.get("till_id")) and session.get("role") in ROLES
@@ -57,9 +31,7 @@ def _signed_in() -> bool:
 
 def demos() -> list[dict[str, str]]:
     """The demo codes with what each one shows, in the till's language."""
-    return [{"code": d.code, "outcome": d.outcome,
-             "what": str(WHAT_TEXT[d.outcome]) if d.outcome in WHAT_TEXT else reason_text(d.outcome)}
-            for d in training.DEMOS]
+    return [{"code": d.code, "outcome": d.outcome, "what": _(d.what)} for d in training.DEMOS]
 
 
 def _answer(code: str, basket: str) -> dict[str, Any]:
@@ -71,13 +43,13 @@ def _answer(code: str, basket: str) -> dict[str, Any]:
     program = store.settings.default_program
     answer = training.practice_quote(program, code, basket_minor, store.settings.config.store.currency).view()
     outcome = answer["reason"] or ("voucher" if answer["kind"] == "voucher" else "discount")
-    if outcome in SAY_TEXT:  # the till's own words, in the till's language
+    if outcome in training.SAY:  # the till's own words, in the till's language
         discount = money(parse_money(answer["discount"]))
-        answer["say"] = str(SAY_TEXT[outcome]) % {"discount": discount, "minimum": money(program.minimum_basket)}
+        answer["say"] = _(training.SAY[outcome], discount=discount, minimum=money(program.minimum_basket))
         answer["message"] = reason_text(answer["reason"]) if answer["reason"] else \
             _("Give %(amount)s off", amount=discount)
     elif answer["reason"] == "not_a_demo_code":
-        answer["message"] = _("Practice mode: scan one of the demo codes (they start with DEMO).")
+        answer["message"] = _(training.NOT_A_DEMO)
         answer["say"] = ""
     return answer
 
