@@ -115,19 +115,23 @@ class Relay:
         """Exponential backoff with jitter: half to all of base * 2^attempt, capped."""
         return min(self.max_delay, self.base_delay * 2**attempt) * self._rng.uniform(0.5, 1.0)
 
+    def _back_off(self, exc: Unavailable, failures: int, summary: SyncSummary, max_attempts: int | None) -> None:
+        """After ``failures`` in a row: give up with ``exc`` when the attempts are used up, else wait."""
+        if max_attempts is not None and failures >= max_attempts:
+            raise exc
+        summary.retries += 1
+        wait = self.delay(failures - 1)
+        logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
+        self._sleep(wait)
+
     def _retrying(self, fn: Callable[[], Any], summary: SyncSummary, max_attempts: int | None) -> Any:
-        attempt = 0
+        failures = 0
         while True:
             try:
                 return fn()
             except Unavailable as exc:
-                attempt += 1
-                if max_attempts is not None and attempt >= max_attempts:
-                    raise
-                summary.retries += 1
-                wait = self.delay(attempt - 1)
-                logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
-                self._sleep(wait)
+                failures += 1
+                self._back_off(exc, failures, summary, max_attempts)
 
     # --- push ---------------------------------------------------------------------------------
     def _read_batch(self, after_seq: int | None) -> Batch | None:
@@ -185,12 +189,7 @@ class Relay:
                         answer = future.result()
                     except Unavailable as exc:
                         failures += 1
-                        if max_attempts is not None and failures >= max_attempts:
-                            raise
-                        summary.retries += 1
-                        wait = self.delay(failures - 1)
-                        logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
-                        self._sleep(wait)
+                        self._back_off(exc, failures, summary, max_attempts)
                         restart = True
                         continue
                     failures = 0
