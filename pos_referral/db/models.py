@@ -243,9 +243,8 @@ class AuditEntry(Base):
 class ReportEvent(Base):
     """What the reports count but the business tables do not keep: quotes, refusals, voucher baskets, staff.
 
-    Written off the till's path: requests only append to an in-memory buffer that a background
-    flusher inserts in batches (services/reports_events.py). Losing a few seconds of these on a
-    crash loses report counts, never a sale.
+    Written by services/report_facts.py in the transaction each fact describes (a quote's right
+    after its answer); a fact that cannot be written is logged and never fails a sale.
     """
 
     __tablename__ = "report_events"
