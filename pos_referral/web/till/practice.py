@@ -16,17 +16,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from pos_referral.domain.money import MoneyError, parse_money
 from pos_referral.services.promo import printed_signs, training
-from pos_referral.services.staff import ROLES
-from pos_referral.web.auth import current_store
+from pos_referral.web.auth import current_store, require_till_session, till_signed_in
 from pos_referral.web.i18n import current_language, money, reason_text
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("training", __name__, url_prefix="/till/practice")
 DEFAULT_BASKET = "50.00"
-
-
-def _signed_in() -> bool:
-    return bool(session.get("till_id")) and session.get("role") in ROLES
 
 
 def demos() -> list[dict[str, str]]:
@@ -57,7 +52,7 @@ def _answer(code: str, basket: str) -> dict[str, Any]:
 @bp.get("")
 def page() -> BaseResponse | str:
     """The practice till: demo codes, a basket, and what to say for each outcome."""
-    if not _signed_in():
+    if not till_signed_in():
         return redirect(url_for("till.choose"))
     return render_template("promo/practice.html", demos=demos(), answer=None, code="",
                            basket=DEFAULT_BASKET, till_id=session.get("till_id"), printed=None)
@@ -66,7 +61,7 @@ def page() -> BaseResponse | str:
 @bp.post("")
 def try_code() -> BaseResponse | str:
     """Show the outcome of a demo code (form post: works by keyboard and with no JavaScript)."""
-    if not _signed_in():
+    if not till_signed_in():
         return redirect(url_for("till.choose"))
     code = request.form.get("code", "")[:100]
     basket = request.form.get("basket", DEFAULT_BASKET)[:20]
@@ -82,8 +77,7 @@ def try_code() -> BaseResponse | str:
 @bp.post("/quote")
 def quote() -> Response:
     """JSON for the till page's practice switch: ``{"code", "basket_total"}`` -> a practice answer."""
-    if not _signed_in():
-        raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    require_till_session()
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
         raise ApiProblem(422, "invalid_request", "code is required", field="code")
@@ -93,8 +87,7 @@ def quote() -> Response:
 @bp.get("/codes")
 def codes() -> Response:
     """The demo codes and what each one shows (for the till page's practice panel)."""
-    if not _signed_in():
-        raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    require_till_session()
     return jsonify(demos())
 
 
@@ -108,9 +101,9 @@ def print_staff_guide() -> BaseResponse | str | tuple[Response, int]:
 
     The till page's button asks for JSON (``{"print_job_id"}``, null with no printer); the practice
     page's form gets the page back."""
-    if not _signed_in():
-        if _wants_json():
-            raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    if _wants_json():
+        require_till_session()
+    elif not till_signed_in():
         return redirect(url_for("till.choose"))
     job = printed_signs.queue_staff_guide(current_store().ctx, lang=current_language(), demos=demos())
     if _wants_json():
