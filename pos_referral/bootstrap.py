@@ -84,9 +84,6 @@ class Central:
     def release(self) -> ReleaseSummary:
         return central_service.release(self.ctx)
 
-    def publish(self) -> int:
-        return central_service.publish(self.ctx)
-
     def close(self) -> None:
         self.store.close()
 
@@ -99,13 +96,12 @@ def _store(ctx: StoreContext) -> Store:
 def build_store(
     settings: Settings,
     *,
-    database_url: str | None = None,
     clock: Callable[[], datetime] = utcnow,
     migrate_schema: bool = True,
 ) -> Store:
     """Open the database (migrated to head), load or create secrets, wire the services."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = open_database(database_url or sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2)
+    db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2)
     if migrate_schema:
         migrate.upgrade(db)
     settings = with_adopted_programs(settings, db)  # a chain's programs from central override the files
@@ -120,11 +116,10 @@ def build_store(
 
 
 def build_central(settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utcnow,
-                  migrate_schema: bool = True, pool_size: int = 10) -> Central:
+                  pool_size: int = 10) -> Central:
     """A central worker on the chain's PostgreSQL: its secrets, and the program files published."""
     db = open_database(database_url, pool_size=pool_size)
-    if migrate_schema:
-        migrate.upgrade(db)
+    migrate.upgrade(db)
     secrets, version = chain_secrets.load_or_create(db)
     central_service.publish_program_files(db, settings, clock())
     ctx = StoreContext(settings=central_service.central_settings(settings), db=db, secrets=secrets, clock=clock)

@@ -28,7 +28,6 @@ from pos_referral.services.context import StoreContext
 
 logger = logging.getLogger(__name__)
 
-TILL_ENTRIES = ("friend_discount", "referrer_reward_pending", "sale_refunded", "voucher_redeemed")
 _FLUSH_ORDER = (Customer, Code, Redemption, Reward, LedgerEntry, CustomerLink, Reconciliation, CardOffer)
 
 

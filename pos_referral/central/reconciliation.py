@@ -21,24 +21,13 @@ class Conflict:
     subject: str
     detail: dict[str, Any]
     created_at: datetime
-    resolved_at: datetime | None
 
 
-def open_conflicts(db: Database, *, include_resolved: bool = False, limit: int = 500) -> list[Conflict]:
-    query = sa.select(Reconciliation).order_by(Reconciliation.resolved_at.is_not(None), Reconciliation.id).limit(limit)
-    if not include_resolved:
-        query = query.where(Reconciliation.resolved_at.is_(None))
+def open_conflicts(db: Database, *, limit: int = 500) -> list[Conflict]:
+    query = (sa.select(Reconciliation).where(Reconciliation.resolved_at.is_(None)).order_by(Reconciliation.id)
+             .limit(limit))
     with UnitOfWork(db, write=False) as read:
         session = read.session
-        return [Conflict(r.id, r.kind, r.store_no, r.subject, dict(r.detail), r.created_at, r.resolved_at)
+        return [Conflict(r.id, r.kind, r.store_no, r.subject, dict(r.detail), r.created_at)
                 for r in session.scalars(query)]
 
-
-def resolve(db: Database, conflict_id: int, now: datetime) -> bool:
-    with UnitOfWork(db, write=True) as uow:
-        session = uow.session
-        done = session.execute(sa.update(Reconciliation).where(Reconciliation.id == conflict_id,
-                                                               Reconciliation.resolved_at.is_(None))
-                               .values(resolved_at=now))
-        uow.commit()
-        return bool(done.rowcount)  # type: ignore[attr-defined]

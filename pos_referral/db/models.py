@@ -243,7 +243,8 @@ class AuditEntry(Base):
 class ReportEvent(Base):
     """What the reports count but the business tables do not keep: quotes, refusals, voucher baskets, staff.
 
-    Written by the transaction each fact describes (services/report_facts.py), never buffered.
+    Written by services/report_facts.py in the transaction each fact describes (a quote's right
+    after its answer); a fact that cannot be written is logged and never fails a sale.
     """
 
     __tablename__ = "report_events"

@@ -170,7 +170,7 @@ class ReportHoldingSum(Base):
 
 
 class ReportSelfReferral(Base):
-    """A quote or redemption refused as a self-referral (a copy of its report event; ``reports_flags``)."""
+    """A quote or redemption refused as a self-referral (a copy of its report event; ``rollup/flags.py``)."""
 
     __tablename__ = "report_self_referrals"
     __table_args__ = (sa.Index("ix_report_self_referrals_at", "at"),)
@@ -184,7 +184,7 @@ class ReportSelfReferral(Base):
 
 
 class ReportRefund(Base):
-    """A referred sale refunded in part or in full (its redemption's figures; ``reports_flags``)."""
+    """A referred sale refunded in part or in full (its redemption's figures; ``rollup/flags.py``)."""
 
     __tablename__ = "report_refunds"
     __table_args__ = (sa.Index("ix_report_refunds_created", "created_at"),)

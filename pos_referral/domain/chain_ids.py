@@ -18,10 +18,6 @@ def placeholder_customer_id(code: str) -> str:
     return PLACEHOLDER_PREFIX + code
 
 
-def is_placeholder(customer_id: str, code: str) -> bool:
-    return customer_id == placeholder_customer_id(code)
-
-
 def chain_sale_id(store_no: int, sale_id: str) -> str:
     """A store's sale id as central keys it: ``<store_no>:<sale id>``, hashed when too long."""
     value = f"{store_no}:{sale_id}"

@@ -128,10 +128,6 @@ class ParsedCode:
     store_no: int
     seq: int
 
-    @property
-    def display(self) -> str:
-        return format_display(self.code)
-
 
 def _gf_mul(a: int, b: int) -> int:
     """Multiply in GF(32) = GF(2)[x] / (x^5 + x^2 + 1); addition is XOR."""

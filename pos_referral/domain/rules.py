@@ -68,10 +68,6 @@ class Reward(_Frozen):
             raise ValueError(f"a {self.type} reward needs {expected}")
         return self
 
-    @property
-    def is_monetary(self) -> bool:
-        return self.type in ("percent_off", "amount_off")
-
     def discount_for(self, basket_minor: int) -> int:
         """Money off this basket; never more than the basket, never more than ``max_amount``."""
         if self.type == "percent_off":

@@ -1,6 +1,8 @@
-"""Receipt printing: templates -> document -> ESC/POS bytes, plain text or a PNG preview; printers; the queue.
+"""Receipt printing: templates -> document -> ESC/POS bytes, plain text or a PNG preview; printers.
 
-The web and service layers use ``queue`` (enqueue, reprint, PrintWorker, render_footer), ``printers``
-(make_printer, PrinterStatus) and ``markup.validate_all_templates`` at start-up. Nothing here does I/O
-at import time.
+The print queue lives in the service layer (``services/print_jobs.py`` enqueues and reprints,
+``services/print_worker.py`` prints) and reaches this package through ``render`` (render,
+render_footer), ``printers`` (make_printer) and ``status`` (PrinterStatus);
+``markup.validate_all_templates`` checks every template at start-up. Nothing here does I/O at
+import time.
 """

@@ -56,10 +56,6 @@ def _capabilities() -> dict[str, Any]:
     return profiles
 
 
-def known_profiles() -> list[str]:
-    return sorted(_capabilities())
-
-
 @functools.lru_cache(maxsize=64)
 def profile_info(name: str) -> ProfileInfo:
     profiles = _capabilities()

@@ -21,7 +21,6 @@ logger = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 THAI_FONTS = ("Garuda", "Loma", "Norasi", "Waree", "Kinnari", "Sawasdee", "TlwgTypo")
 MONO_FONTS = ("DejaVuSansMono", "LiberationMono-Regular")
-CELL_PX = 12  # font A: 12 x 24 dots per character
 
 
 class FontMissingError(RuntimeError):

@@ -64,10 +64,6 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     origin_store: int | None = None  # a code minted at another store, accepted offline (not in our DB yet)
 
-    @property
-    def eligible(self) -> bool:
-        return self.reason is None
-
     def refuse(self) -> None:
         if self.reason is not None:
             raise Refusal(self.reason)

@@ -24,8 +24,6 @@ class StaffRow:
     name: str
     role: str
     active: bool
-    has_pin: bool
-    has_password: bool
     locked_until: datetime | None
 
 
@@ -33,7 +31,7 @@ def list_staff(ctx: StoreContext) -> list[StaffRow]:
     now = ctx.clock()
     with UnitOfWork(ctx.db, write=False) as uow:
         rows = uow.session.scalars(sa.select(Staff).order_by(Staff.active.desc(), Staff.role, Staff.name))
-        return [StaffRow(s.id, s.name, s.role, s.active, bool(s.pin_hash), bool(s.password_hash),
+        return [StaffRow(s.id, s.name, s.role, s.active,
                          s.locked_until if s.locked_until and s.locked_until > now else None) for s in rows]
 
 

@@ -85,7 +85,3 @@ class TokenVerifier:
                     self._cache.clear()
                 self._cache[token] = (till_id, now + self._ttl)
         return till_id
-
-    def forget(self) -> None:
-        with self._lock:
-            self._cache.clear()

@@ -35,14 +35,13 @@ class CentralClient:
     def push(self, store_no: int, after: int, events_json: str) -> dict[str, Any]:
         """Send a batch; ``events_json`` is the events' JSON array, already encoded (see relay)."""
         body = f'{{"store_no":{int(store_no)},"after":{int(after)},"events":{events_json}}}'
-        return self._call("POST", "/sync/v1/events", raw=body.encode())
+        return self._call("POST", "/sync/v1/events", body.encode())
 
     def changes(self, since: int, keys_version: int, limit: int = 2000) -> dict[str, Any]:
         query = urllib.parse.urlencode({"since": since, "keys_version": keys_version, "limit": limit})
         return self._call("GET", f"/sync/v1/changes?{query}")
 
-    def _call(self, method: str, path: str, body: object | None = None, raw: bytes | None = None) -> dict[str, Any]:
-        data = raw if body is None else json.dumps(body, separators=(",", ":")).encode()
+    def _call(self, method: str, path: str, data: bytes | None = None) -> dict[str, Any]:
         req = urllib.request.Request(self.base + path, data=data, method=method, headers={
             "Authorization": f"Bearer {self._token}", "Content-Type": "application/json",
             "Accept": "application/json"})

@@ -115,22 +115,26 @@ class Relay:
         """Exponential backoff with jitter: half to all of base * 2^attempt, capped."""
         return min(self.max_delay, self.base_delay * 2**attempt) * self._rng.uniform(0.5, 1.0)
 
+    def _back_off(self, exc: Unavailable, failures: int, summary: SyncSummary, max_attempts: int | None) -> None:
+        """After ``failures`` in a row: give up with ``exc`` when the attempts are used up, else wait."""
+        if max_attempts is not None and failures >= max_attempts:
+            raise exc
+        summary.retries += 1
+        wait = self.delay(failures - 1)
+        logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
+        self._sleep(wait)
+
     def _retrying(self, fn: Callable[[], Any], summary: SyncSummary, max_attempts: int | None) -> Any:
-        attempt = 0
+        failures = 0
         while True:
             try:
                 return fn()
             except Unavailable as exc:
-                attempt += 1
-                if max_attempts is not None and attempt >= max_attempts:
-                    raise
-                summary.retries += 1
-                wait = self.delay(attempt - 1)
-                logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
-                self._sleep(wait)
+                failures += 1
+                self._back_off(exc, failures, summary, max_attempts)
 
     # --- push ---------------------------------------------------------------------------------
-    def _read_batch(self, after_seq: int | None = None) -> Batch | None:
+    def _read_batch(self, after_seq: int | None) -> Batch | None:
         """The next events: the oldest unsent ones, or (pipelining) those after ``after_seq``."""
         with UnitOfWork(self.ctx.db, write=False) as read:
             conn = read.conn
@@ -156,22 +160,6 @@ class Relay:
                 logger.warning("central is at seq %s, behind our %s: resending", cursor, after)
                 uow.conn.execute(sa.update(_outbox).where(_outbox.c.seq > cursor).values(sent_at=None))
             uow.commit()
-
-    def push_batch(self, summary: SyncSummary, max_attempts: int | None = None) -> int:
-        """Send the oldest unsent events once acknowledged; returns how many were acknowledged."""
-        batch = self._read_batch()
-        if batch is None:
-            return 0
-        answer = self._retrying(lambda: self.client.push(self.ctx.store_no, batch.after, batch.json), summary,
-                                max_attempts)
-        cursor = int(answer["cursor"])
-        self._acknowledge(cursor, batch.after)
-        summary.batches += 1
-        summary.duplicates += int(answer.get("duplicates", 0))
-        summary.conflicts += int(answer.get("conflicts", 0))
-        acked = batch.acked(cursor)
-        summary.pushed += acked
-        return acked if acked else (-1 if cursor < batch.after else 0)
 
     def push_pipelined(self, summary: SyncSummary, *, depth: int = 2, max_attempts: int | None = None,
                        on_batch: Callable[[int], object] | None = None, stop: threading.Event | None = None) -> None:
@@ -201,12 +189,7 @@ class Relay:
                         answer = future.result()
                     except Unavailable as exc:
                         failures += 1
-                        if max_attempts is not None and failures >= max_attempts:
-                            raise
-                        summary.retries += 1
-                        wait = self.delay(failures - 1)
-                        logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
-                        self._sleep(wait)
+                        self._back_off(exc, failures, summary, max_attempts)
                         restart = True
                         continue
                     failures = 0

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app, g, request, session
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from pos_referral.bootstrap import Central, Store
+from pos_referral.services.staff import ROLES
 from pos_referral.web.problems import ApiProblem
 
 EXTENSION = "pos_referral"
@@ -32,6 +34,19 @@ def base_url() -> str:
     return request.host_url.rstrip("/")
 
 
+def till_signed_in(till_id: str | None = None) -> bool:
+    """Someone signed in at a till in this browser session (at ``till_id``, when given)."""
+    return bool(session.get("till_id")) and session.get("role") in ROLES and (
+        till_id is None or session.get("till_id") == till_id)
+
+
+def require_till_session() -> str:
+    """The till this browser session is signed in at; 401 (for the till page's script) when none."""
+    if not till_signed_in():
+        raise ApiProblem(401, "unauthorized", gettext("Your session has ended. Please sign in again."))
+    return str(session["till_id"])
+
+
 def require_till() -> None:
     """Before every API request: a valid ``Authorization: Bearer <token>`` or a till session."""
     header = request.headers.get("Authorization", "")
@@ -42,7 +57,7 @@ def require_till() -> None:
             raise ApiProblem(401, "unauthorized", "This API token is not valid for any till of this store.")
         g.till_id, g.staff = till_id, ""
         return
-    if session.get("till_id") and session.get("role") in ("cashier", "manager"):
+    if till_signed_in():
         # a cookie alone must not authorise a write: the till page sends its CSRF token (X-CSRFToken)
         try:
             csrf.protect()

@@ -39,28 +39,12 @@ LANGUAGES: dict[str, str] = {
 COOKIE = "lang"
 _ALIASES = {"no": "nb", "nn": "nb", "in": "id"}  # what phones send for Norwegian; old code for Indonesian
 
-# The cashier reads these aloud, so they are translated; the API keeps English in ``message``.
-REASON_TEXT: dict[str, Any] = {
-    "unknown_code": _l("This code is not one of ours. Please check it with the customer."),
-    "mistyped_code": _l("This code has a typo. Please type it again or scan it."),
-    "expired": _l("This code has expired."),
-    "self_referral": _l("Customers cannot use their own code."),
-    "already_referred": _l("This customer has already used a friend's code."),
-    "not_new_customer": _l("This offer is for new customers only."),
-    "below_minimum": _l("The basket is below the minimum for this offer."),
-    "cap_reached": _l("This code has reached its limit for now."),
-    "program_inactive": _l("This referral program is not running today."),
-    "customer_required": _l("Ask the customer for a phone number or email to apply the offer."),
-    "already_redeemed": _l("This voucher has already been used."),
-    "voucher_revoked": _l("This voucher has been cancelled."),
-    "wrong_kind": _l("This is not a code of the expected kind."),
-    "sale_already_used": _l("This sale already has a referral discount."),
-    "unknown_sale": _l("No referral discount was recorded for this sale."),
-    "store_not_allowed": _l("This voucher can only be used at the store that issued it."),
-    "store_not_joined": _l(
-        "This shop has not connected to the chain yet. Check the network: codes work once it has connected."),
-    "rate_limited": _l("Too many unknown codes; wait a minute before trying again."),
-}
+# The cashier reads these aloud, so they are translated (the catalog's entries are the English
+# messages of domain/errors.py); the API keeps English in ``message``. ``unknown_customer`` answers
+# API clients only; ``rate_limited`` is the web's own refusal (too many unknown codes).
+REASON_TEXT: dict[str, Any] = {code: _l(reason.message) for code, reason in REASONS.items()
+                               if code != "unknown_customer"}
+REASON_TEXT["rate_limited"] = _l("Too many unknown codes; wait a minute before trying again.")
 
 
 def reason_text(code: str | None) -> str:

@@ -14,7 +14,6 @@ email and to ask for status mails.
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -22,7 +21,7 @@ from urllib.parse import quote
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -36,14 +35,13 @@ from pos_referral.services.promo import ambassador
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.offer_text import friend_offer, program_text, referrer_offer
+from pos_referral.web.promo.public import follow_phone_language, public_page
 
 bp = Blueprint("landing", __name__)
 logger = logging.getLogger(__name__)
 
 
-@bp.before_request
-def _follow_phone_language() -> None:
-    g.follow_browser = True  # the landing page speaks the phone's language (Accept-Language)
+bp.before_request(follow_phone_language)
 
 
 @lru_cache(maxsize=512)
@@ -100,20 +98,8 @@ def headline(program: Program) -> str:
         return program_text(program.texts.headline)
 
 
-def _page(template: str, http_status: int, **context: Any) -> Response:
-    nonce = secrets.token_urlsafe(12)
-    resp = make_response(render_template(template, nonce=nonce, **context), http_status)
-    resp.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src data:; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-    resp.headers["Referrer-Policy"] = "no-referrer"  # the owner's ?s= must never leak to a share site
-    resp.headers["Cache-Control"] = "private, no-cache"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
-
-
 def _unknown(status: int, reason: str, typed: str = "") -> Response:
-    return _page("landing_unknown.html", status, reason=reason, typed=typed[:40])
+    return public_page("landing_unknown.html", status, reason=reason, typed=typed[:40])
 
 
 @bp.get("/r")
@@ -158,7 +144,7 @@ def landing(code: str) -> Response:
     mail_links = {"invite": url_for("invite.invite_form", code=row.code, s=signature),
                   "updates": url_for("invite.updates_form", code=row.code, s=signature)} \
         if owner and store.settings.config.mail.enabled else None
-    return _page(
+    return public_page(
         "landing.html", 200,
         code=row.code, display_code=format_display(row.code), status=info.status, program=program,
         first_name=first_name, owner=owner, progress=_progress(row.code, row.customer_id, program) if owner else None,

@@ -24,7 +24,6 @@ from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
 
 BLOCK_PREFIX = "b."
-SOURCES = ("landing", "kiosk", "till", "api")
 
 
 class ContactError(ValueError):

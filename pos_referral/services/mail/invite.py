@@ -60,14 +60,6 @@ def default_note(ctx: StoreContext, program: Program, lang: str) -> str:
     return messages.render("invitation_note", lang, context, folder=messages.messages_folder(ctx.settings)).text
 
 
-def sent_today(ctx: StoreContext, referrer_id: str) -> int:
-    since = ctx.clock() - timedelta(days=1)
-    with UnitOfWork(ctx.db, write=False) as uow:
-        return int(uow.session.scalar(sa.select(sa.func.count()).select_from(MailMessage).where(
-            MailMessage.customer_id == referrer_id, MailMessage.kind == "invitation",
-            MailMessage.created_at >= since)) or 0)
-
-
 def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, emails: list[str], note: str,
            lang: str, base_url: str) -> InviteResult:
     """Queue one invitation per valid, new, unblocked address (all in one transaction)."""

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from pathlib import Path
 from typing import Any, Protocol
 
 import qrcode
@@ -55,14 +54,14 @@ def base_url(settings: Settings) -> str:
 
 
 def compose(settings: Settings, *, kind: str, to_addr: str, language: str, context: Mapping[str, Any],
-            unsubscribe_url: str, folder: Path | None = None) -> EmailMessage:
+            unsubscribe_url: str) -> EmailMessage:
     """The whole mail; ``kind`` is the outbox kind (``reward_ready``), the template is ``mail_<kind>``."""
     sender = settings.config.mail.sender
     domain = parseaddr(sender)[1].rpartition("@")[2] or "pos-referral.local"
     voucher = str(context.get("voucher_code") or "")
     qr_cid = make_msgid("voucher", domain=domain)[1:-1] if voucher else ""
     values = {**context, "unsubscribe_url": unsubscribe_url, "qr_cid": qr_cid}
-    rendered = messages.render(f"mail_{kind}", language, values, folder=folder or messages.messages_folder(settings))
+    rendered = messages.render(f"mail_{kind}", language, values, folder=messages.messages_folder(settings))
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = to_addr

@@ -22,10 +22,9 @@ def sign_context(ctx: StoreContext, program: Program, *, lang: str, url: str) ->
             "url": url, "lang": lang}
 
 
-def queue_sign(ctx: StoreContext, *, base_url: str = "", lang: str | None = None,
-               program: Program | None = None) -> int | None:
+def queue_sign(ctx: StoreContext, *, base_url: str = "", lang: str | None = None) -> int | None:
     """``sign.receipt``: the counter sign (offer, three steps, QR to the join page)."""
-    program = program or ctx.settings.default_program
+    program = ctx.settings.default_program
     lang = _lang(ctx, lang)
     url = signage.join_url(ctx.settings, program, base_url)
     return print_jobs.queue(ctx, "sign", sign_context(ctx, program, lang=lang, url=url))

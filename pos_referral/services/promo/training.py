@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from pos_referral.domain.errors import REASONS
+from pos_referral.domain.errors import N_, REASONS
 from pos_referral.domain.money import format_money
 from pos_referral.domain.rules import Program
 
@@ -24,33 +24,36 @@ class Demo:
     what: str  # what the code shows, for the practice sheet
 
 
-# What to say to the customer, per outcome (the cashier's screen text is the reason's message).
+# What to say to the customer, per outcome (the cashier's screen text is the reason's message), with
+# ``%(discount)s`` and ``%(minimum)s`` to fill in; the till translates it first (web/till/practice.py).
 SAY: dict[str, str] = {
-    "discount": "Your friend's code gives you {discount} off today. Here is your own code on the receipt: "
-                "share it and you get a reward too.",
-    "voucher": "Your reward voucher takes {discount} off today. Thank you for bringing friends!",
-    "unknown_code": "I can't find this code. Could you check it, or show me the QR code on your phone?",
-    "mistyped_code": "It looks like a typo. Let me scan the QR code or type it again.",
-    "expired": "I'm sorry, this code has expired. I can give you your own code today, though.",
-    "self_referral": "This is your own code: it is for your friends. Share it and you get a reward when they shop.",
-    "already_referred": "You have already used a friend's code with us, so the offer can't be used again.",
-    "not_new_customer": "This welcome offer is for new customers. You can still get your own code to share.",
-    "below_minimum": "The offer starts from {minimum}. Would you like to add something?",
-    "cap_reached": "Your friend's code has reached its limit for now, so it can't give a discount today.",
-    "program_inactive": "The referral offer is not running today. I'm sorry about that.",
-    "customer_required": "To apply the offer I need your phone number or email. It stays private.",
-    "already_redeemed": "This voucher has already been used.",
-    "voucher_revoked": "This voucher has been cancelled. A manager can tell you more.",
-    "store_not_allowed": "This voucher can only be used at the shop that issued it.",
+    "discount": N_("Your friend's code gives you %(discount)s off today. Here is your own code on the receipt: "
+                   "share it and you get a reward too."),
+    "voucher": N_("Your reward voucher takes %(discount)s off today. Thank you for bringing friends!"),
+    "unknown_code": N_("I can't find this code. Could you check it, or show me the QR code on your phone?"),
+    "mistyped_code": N_("It looks like a typo. Let me scan the QR code or type it again."),
+    "expired": N_("I'm sorry, this code has expired. I can give you your own code today, though."),
+    "self_referral": N_("This is your own code: it is for your friends. Share it and you get a reward when they "
+                        "shop."),
+    "already_referred": N_("You have already used a friend's code with us, so the offer can't be used again."),
+    "not_new_customer": N_("This welcome offer is for new customers. You can still get your own code to share."),
+    "below_minimum": N_("The offer starts from %(minimum)s. Would you like to add something?"),
+    "cap_reached": N_("Your friend's code has reached its limit for now, so it can't give a discount today."),
+    "program_inactive": N_("The referral offer is not running today. I'm sorry about that."),
+    "customer_required": N_("To apply the offer I need your phone number or email. It stays private."),
+    "already_redeemed": N_("This voucher has already been used."),
+    "voucher_revoked": N_("This voucher has been cancelled. A manager can tell you more."),
+    "store_not_allowed": N_("This voucher can only be used at the shop that issued it."),
 }
+NOT_A_DEMO = N_("Practice mode: scan one of the demo codes (they start with DEMO).")
 
 REFUSALS = ("unknown_code", "mistyped_code", "expired", "self_referral", "already_referred", "not_new_customer",
             "below_minimum", "cap_reached", "program_inactive", "customer_required", "already_redeemed",
             "voucher_revoked", "store_not_allowed")
 
 DEMOS: tuple[Demo, ...] = (
-    Demo("DEMO-GOOD", "discount", "a friend's code that gives the discount"),
-    Demo("DEMO-VOUCHER", "voucher", "a referrer's reward voucher"),
+    Demo("DEMO-GOOD", "discount", N_("a friend's code that gives the discount")),
+    Demo("DEMO-VOUCHER", "voucher", N_("a referrer's reward voucher")),
     *(Demo(f"DEMO-{reason.upper().replace('_', '-')}", reason, REASONS[reason].message) for reason in REFUSALS),
 )
 
@@ -89,8 +92,7 @@ def practice_quote(program: Program, raw_code: str, basket_minor: int, currency:
     demo = find_demo(raw_code)
     minimum = format_money(program.minimum_basket)
     if demo is None:
-        return PracticeAnswer(raw_code[:40], "practice", False, "0.00", "not_a_demo_code",
-                              "Practice mode: scan one of the demo codes (they start with DEMO).",
+        return PracticeAnswer(raw_code[:40], "practice", False, "0.00", "not_a_demo_code", NOT_A_DEMO,
                               "Nothing to say yet: this is practice.")
     outcome = demo.outcome
     kind = "voucher" if outcome in ("voucher", "already_redeemed", "voucher_revoked", "store_not_allowed") \
@@ -104,7 +106,7 @@ def practice_quote(program: Program, raw_code: str, basket_minor: int, currency:
     elif outcome == "voucher":
         discount = program.referrer_reward.discount_for(basket_minor)
     money = f"{format_money(discount)} {currency}".strip()
-    say = SAY[outcome].format(discount=money, minimum=f"{minimum} {currency}".strip())
+    say = SAY[outcome] % {"discount": money, "minimum": f"{minimum} {currency}".strip()}
     if outcome in ("discount", "voucher"):
         message = f"Apply {money} off." if discount else "Give the reward described on the voucher."
         return PracticeAnswer(demo.code, kind, True, format_money(discount), None, message, say)

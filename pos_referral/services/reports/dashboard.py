@@ -1,7 +1,7 @@
 """Manager reports: one read-only pass over the store's tables for a date range.
 
-The numbers come from ``reports_funnel``, ``reports_money``, ``reports_people`` and
-``reports_fraud`` (each module's docstring defines its figures); this module puts them together,
+The numbers come from ``funnel``, ``money``, ``people`` and
+``fraud`` (each module's docstring defines its figures); this module puts them together,
 names every table the dashboard shows (the same names serve CSV and JSON), and turns minor units
 into decimal strings at the edge. Everything runs on one read connection (one WAL snapshot), so
 the figures agree with each other and a report never waits for, nor blocks, a till's write.
@@ -158,7 +158,7 @@ def build_report(ctx: StoreContext, rng: DateRange, *, parts: Iterable[str] | No
                  limit: int | None = 10, timings: dict[str, float] | None = None, raw: bool = False) -> Report:
     """Compute the named parts (default: all) on one read snapshot; ``limit`` caps the people lists.
 
-    The rollup (``reports_rollup``) is caught up first; ``raw=True`` skips it and reads only raw rows
+    The rollup (``rollup/quarter_hours.py``) is caught up first; ``raw=True`` skips it and reads only raw rows
     (slow on a big history; the tests use it to check that both ways give the same figures).
     """
     started = time.perf_counter()

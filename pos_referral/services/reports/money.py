@@ -31,7 +31,8 @@ from pos_referral.services.reports.rollup import read as rollup
 _NET = Redemption.basket_minor - Redemption.refunded_minor
 
 
-def _referred(customer: Any, rng: DateRange) -> sa.Exists:
+def referred_by_end(customer: Any, rng: DateRange) -> sa.Exists:
+    """The customer bought with a friend's code before the range's end (the people report asks too)."""
     r = so.aliased(Redemption)
     return sa.exists().where(r.friend_id == customer, r.created_at < rng.end)
 
@@ -63,7 +64,7 @@ def _voucher_sales(conn: sa.Connection, rng: DateRange) -> dict[bool, tuple[int,
     """{referred by the range's end: (sales paid partly with a reward voucher, their baskets)}."""
     if rollup.usable(conn, rng):
         return rollup.by_first(conn, "voucher_sales", rng)
-    flag = _referred(ReportEvent.customer_id, rng)
+    flag = referred_by_end(ReportEvent.customer_id, rng)
     return {bool(is_ref): (int(n), int(total)) for is_ref, n, total in conn.execute(
         sa.select(flag.label("ref"), sa.func.count(), sa.func.coalesce(sa.func.sum(ReportEvent.basket_minor), 0))
         .where(ReportEvent.kind == "voucher_sale", in_range(ReportEvent.at, rng), storeless(rng))

@@ -30,7 +30,7 @@ from pos_referral.services.reports.date_range import (
     storeless,
 )
 from pos_referral.services.reports.funnel import ratio
-from pos_referral.services.reports.money import earned_at, open_vouchers
+from pos_referral.services.reports.money import earned_at, open_vouchers, referred_by_end
 from pos_referral.services.reports.rollup import holdings, referrers
 from pos_referral.services.reports.rollup import read as rollup
 from pos_referral.services.reports.rollup import visits as reports_visits
@@ -58,17 +58,12 @@ def _has_code(customer: Any, rng: DateRange) -> sa.Exists:
     return sa.exists().where(c.customer_id == customer, c.kind == "referral", c.created_at < rng.end)
 
 
-def _is_referred(customer: Any, rng: DateRange) -> sa.Exists:
-    r = so.aliased(Redemption)
-    return sa.exists().where(r.friend_id == customer, r.created_at < rng.end)
-
-
 def visits(conn: sa.Connection, rng: DateRange) -> dict[str, Any]:
     if reports_visits.usable(conn, rng):
         return _visit_rates(*reports_visits.figures(conn, rng))
     per = _visit_days(conn, rng)
     has_code = sa.case((_has_code(per.c.customer_id, rng), 1), else_=0)
-    referred = sa.case((_is_referred(per.c.customer_id, rng), 1), else_=0)
+    referred = sa.case((referred_by_end(per.c.customer_id, rng), 1), else_=0)
     repeat = sa.case((per.c.days >= 2, 1), else_=0)
     flags = sa.select(has_code.label("has_code"), referred.label("referred"), repeat.label("repeat")).subquery()
     served, holding, ref_n, ref_repeat, oth_repeat = conn.execute(sa.select(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
 from pos_referral.domain.codes import CodeKind, format_display
@@ -19,15 +19,13 @@ from pos_referral.services.mail import contacts as mail_contacts
 from pos_referral.services.mail import invite as mail_invite
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import current_language
-from pos_referral.web.promo.public import public_page
+from pos_referral.web.promo.public import follow_phone_language, public_page
 
 bp = Blueprint("invite", __name__)
 INVITES_PER_MINUTE = 5  # per client address, on top of the per-referrer daily limit
 
 
-@bp.before_request
-def _follow_phone_language() -> None:
-    g.follow_browser = True
+bp.before_request(follow_phone_language)
 
 
 def _owned() -> tuple[checkout.CodeInfo, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request, session
+from flask import Blueprint, abort, render_template, request, session
 from werkzeug.wrappers import Response
 
 from pos_referral.domain.rules import Program
@@ -12,7 +12,7 @@ from pos_referral.services import messages
 from pos_referral.web.auth import base_url, current_store
 from pos_referral.web.i18n import LANGUAGES, current_language
 from pos_referral.web.manager.auth import manager_required
-from pos_referral.web.promo.public import public_page
+from pos_referral.web.promo.public import follow_phone_language, public_page
 
 bp = Blueprint("promo", __name__)
 
@@ -29,7 +29,7 @@ def _program(program_id: str | None) -> Program:
 @bp.get("/join/<program_id>")
 def join(program_id: str | None = None) -> Response:
     """The program's public page behind the in-store signs: the offer and how to take part."""
-    g.follow_browser = True  # a phone's language, like the landing pages
+    follow_phone_language()  # a public page (the manager's preview below is not)
     store = current_store()
     program = _program(program_id)
     lang = current_language()

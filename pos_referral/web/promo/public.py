@@ -1,22 +1,27 @@
-"""The headers every public, phone-first page gets (landing-style pages of the promotion)."""
+"""The headers every public, phone-first page gets: the landing pages and the promotion's pages."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Any
 
-from flask import make_response, render_template
+from flask import g, make_response, render_template
 from werkzeug.wrappers import Response
 
 
-def public_page(template: str, status: int = 200, **context: Any) -> Response:
-    """A public, phone-first page with the landing pages' headers (strict CSP, no referrer)."""
+def public_page(template: str, http_status: int = 200, **context: Any) -> Response:
+    """A public, phone-first page: strict CSP (inline style and script by nonce only), no referrer."""
     nonce = secrets.token_urlsafe(12)
-    resp = make_response(render_template(template, nonce=nonce, **context), status)
+    resp = make_response(render_template(template, nonce=nonce, **context), http_status)
     resp.headers["Content-Security-Policy"] = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src data:; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["Referrer-Policy"] = "no-referrer"  # the owner's ?s= must never leak to a share site
     resp.headers["Cache-Control"] = "private, no-cache"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+def follow_phone_language() -> None:
+    """``before_request`` of the public pages: they speak the phone's language (Accept-Language)."""
+    g.follow_browser = True

@@ -7,19 +7,17 @@ to the same address (``List-Unsubscribe-Post``) and unsubscribe with no page at 
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint
 from werkzeug.wrappers import Response
 
 from pos_referral.services.mail import contacts as mail_contacts
 from pos_referral.web.auth import current_store
-from pos_referral.web.promo.public import public_page
+from pos_referral.web.promo.public import follow_phone_language, public_page
 
 bp = Blueprint("unsubscribe", __name__)
 
 
-@bp.before_request
-def _follow_phone_language() -> None:
-    g.follow_browser = True
+bp.before_request(follow_phone_language)
 
 
 @bp.get("/unsubscribe/<token>")

@@ -21,7 +21,7 @@ from pos_referral.services.customers import CustomerInputError
 from pos_referral.services.overrides import OverrideError, OverrideRequest, record_override
 from pos_referral.services.tills import TILL_ID
 from pos_referral.web.api.input import customer_field, json_body, money_field, sale_id_field
-from pos_referral.web.auth import base_url, current_store
+from pos_referral.web.auth import base_url, current_store, require_till_session, till_signed_in
 from pos_referral.web.i18n import REASON_TEXT, current_language
 from pos_referral.web.problems import ApiProblem
 from pos_referral.web.till.practice import demos
@@ -32,17 +32,6 @@ bp = Blueprint("till", __name__, url_prefix="/till")
 TILL_COOKIE = "till"
 SSE_KEEPALIVE = 15.0
 SSE_LIFETIME = 600.0  # then the browser reconnects, so a waitress thread is never held for ever
-
-
-def _signed_in(till_id: str | None = None) -> bool:
-    return bool(session.get("till_id")) and session.get("role") in staff.ROLES and (
-        till_id is None or session.get("till_id") == till_id)
-
-
-def _require_session() -> str:
-    if not _signed_in():
-        raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
-    return str(session["till_id"])
 
 
 def _known_till(till_id: str) -> None:
@@ -66,7 +55,7 @@ def page(till_id: str) -> str:
     """The till page when signed in at this till, else its PIN sign-in."""
     _known_till(till_id)
     store = current_store()
-    if not _signed_in(till_id):
+    if not till_signed_in(till_id):
         return render_template("till_signin.html", till_id=till_id,
                                names=staff.staff_names(store.ctx, staff.ROLES), error=None)
     return render_template(
@@ -125,7 +114,7 @@ def sign_out() -> BaseResponse:
 @bp.get("/events")
 def events() -> Response:
     """Server-sent events: scans from a serial scanner for this till (or for every till)."""
-    till_id = _require_session()
+    till_id = require_till_session()
     bus: ScanBus = current_store().scans
 
     def stream() -> Iterator[str]:
@@ -149,7 +138,7 @@ def events() -> Response:
 @bp.post("/override")
 def override() -> tuple[Response, int]:
     """A manager's PIN and reason turn a refusal into an audited manual discount, exactly once."""
-    till_id = _require_session()
+    till_id = require_till_session()
     body = json_body()
     key = request.headers.get("Idempotency-Key", "").strip()
     if not 1 <= len(key) <= 128:
@@ -183,7 +172,7 @@ def override() -> tuple[Response, int]:
 @bp.post("/issue")
 def issue() -> tuple[Response, int]:
     """Give the customer at the till their own referral code, printed as a card."""
-    till_id = _require_session()
+    till_id = require_till_session()
     body = json_body()
     customer = customer_field(body, required=True)
     store = current_store()

@@ -12,54 +12,21 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 from pos_referral.domain.money import MoneyError, parse_money
 from pos_referral.services.promo import printed_signs, training
-from pos_referral.services.staff import ROLES
-from pos_referral.web.auth import current_store
+from pos_referral.web.auth import current_store, require_till_session, till_signed_in
 from pos_referral.web.i18n import current_language, money, reason_text
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("training", __name__, url_prefix="/till/practice")
 DEFAULT_BASKET = "50.00"
 
-# What to say to the customer (services/training.SAY), in the till's language.
-SAY_TEXT: dict[str, Any] = {
-    "discount": _l("Your friend's code gives you %(discount)s off today. Here is your own code on the receipt: "
-                   "share it and you get a reward too."),
-    "voucher": _l("Your reward voucher takes %(discount)s off today. Thank you for bringing friends!"),
-    "unknown_code": _l("I can't find this code. Could you check it, or show me the QR code on your phone?"),
-    "mistyped_code": _l("It looks like a typo. Let me scan the QR code or type it again."),
-    "expired": _l("I'm sorry, this code has expired. I can give you your own code today, though."),
-    "self_referral": _l("This is your own code: it is for your friends. Share it and you get a reward when they "
-                        "shop."),
-    "already_referred": _l("You have already used a friend's code with us, so the offer can't be used again."),
-    "not_new_customer": _l("This welcome offer is for new customers. You can still get your own code to share."),
-    "below_minimum": _l("The offer starts from %(minimum)s. Would you like to add something?"),
-    "cap_reached": _l("Your friend's code has reached its limit for now, so it can't give a discount today."),
-    "program_inactive": _l("The referral offer is not running today. I'm sorry about that."),
-    "customer_required": _l("To apply the offer I need your phone number or email. It stays private."),
-    "already_redeemed": _l("This voucher has already been used."),
-    "voucher_revoked": _l("This voucher has been cancelled. A manager can tell you more."),
-    "store_not_allowed": _l("This voucher can only be used at the shop that issued it."),
-}
-WHAT_TEXT: dict[str, Any] = {
-    "discount": _l("a friend's code that gives the discount"),
-    "voucher": _l("a referrer's reward voucher"),
-}
-
-
-def _signed_in() -> bool:
-    return bool(session.get("till_id")) and session.get("role") in ROLES
-
 
 def demos() -> list[dict[str, str]]:
     """The demo codes with what each one shows, in the till's language."""
-    return [{"code": d.code, "outcome": d.outcome,
-             "what": str(WHAT_TEXT[d.outcome]) if d.outcome in WHAT_TEXT else reason_text(d.outcome)}
-            for d in training.DEMOS]
+    return [{"code": d.code, "outcome": d.outcome, "what": _(d.what)} for d in training.DEMOS]
 
 
 def _answer(code: str, basket: str) -> dict[str, Any]:
@@ -71,13 +38,13 @@ def _answer(code: str, basket: str) -> dict[str, Any]:
     program = store.settings.default_program
     answer = training.practice_quote(program, code, basket_minor, store.settings.config.store.currency).view()
     outcome = answer["reason"] or ("voucher" if answer["kind"] == "voucher" else "discount")
-    if outcome in SAY_TEXT:  # the till's own words, in the till's language
+    if outcome in training.SAY:  # the till's own words, in the till's language
         discount = money(parse_money(answer["discount"]))
-        answer["say"] = str(SAY_TEXT[outcome]) % {"discount": discount, "minimum": money(program.minimum_basket)}
+        answer["say"] = _(training.SAY[outcome], discount=discount, minimum=money(program.minimum_basket))
         answer["message"] = reason_text(answer["reason"]) if answer["reason"] else \
             _("Give %(amount)s off", amount=discount)
     elif answer["reason"] == "not_a_demo_code":
-        answer["message"] = _("Practice mode: scan one of the demo codes (they start with DEMO).")
+        answer["message"] = _(training.NOT_A_DEMO)
         answer["say"] = ""
     return answer
 
@@ -85,7 +52,7 @@ def _answer(code: str, basket: str) -> dict[str, Any]:
 @bp.get("")
 def page() -> BaseResponse | str:
     """The practice till: demo codes, a basket, and what to say for each outcome."""
-    if not _signed_in():
+    if not till_signed_in():
         return redirect(url_for("till.choose"))
     return render_template("promo/practice.html", demos=demos(), answer=None, code="",
                            basket=DEFAULT_BASKET, till_id=session.get("till_id"), printed=None)
@@ -94,7 +61,7 @@ def page() -> BaseResponse | str:
 @bp.post("")
 def try_code() -> BaseResponse | str:
     """Show the outcome of a demo code (form post: works by keyboard and with no JavaScript)."""
-    if not _signed_in():
+    if not till_signed_in():
         return redirect(url_for("till.choose"))
     code = request.form.get("code", "")[:100]
     basket = request.form.get("basket", DEFAULT_BASKET)[:20]
@@ -110,8 +77,7 @@ def try_code() -> BaseResponse | str:
 @bp.post("/quote")
 def quote() -> Response:
     """JSON for the till page's practice switch: ``{"code", "basket_total"}`` -> a practice answer."""
-    if not _signed_in():
-        raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    require_till_session()
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("code"), str):
         raise ApiProblem(422, "invalid_request", "code is required", field="code")
@@ -121,8 +87,7 @@ def quote() -> Response:
 @bp.get("/codes")
 def codes() -> Response:
     """The demo codes and what each one shows (for the till page's practice panel)."""
-    if not _signed_in():
-        raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    require_till_session()
     return jsonify(demos())
 
 
@@ -136,9 +101,9 @@ def print_staff_guide() -> BaseResponse | str | tuple[Response, int]:
 
     The till page's button asks for JSON (``{"print_job_id"}``, null with no printer); the practice
     page's form gets the page back."""
-    if not _signed_in():
-        if _wants_json():
-            raise ApiProblem(401, "unauthorized", _("Your session has ended. Please sign in again."))
+    if _wants_json():
+        require_till_session()
+    elif not till_signed_in():
         return redirect(url_for("till.choose"))
     job = printed_signs.queue_staff_guide(current_store().ctx, lang=current_language(), demos=demos())
     if _wants_json():

@@ -10,7 +10,7 @@ rebuilds them all, and meanwhile the reports read the quarter hours.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from pos_referral.db.base import table
 from pos_referral.db.engine import Database
 from pos_referral.db.models_reports import ReportRollup, ReportRollupDay, ReportWatermark
 from pos_referral.services.reports.date_range import DateRange, offset_pieces
-from pos_referral.services.reports.rollup.buckets import BUCKET_SECONDS, day_number, zone_mark
+from pos_referral.services.reports.rollup.buckets import BUCKET_SECONDS, day_number, instant, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
 MARK = "d:zone"
@@ -116,8 +116,7 @@ def refresh(db: Database, tz: ZoneInfo | None, runs: Iterable[tuple[str, int, in
 
 
 def _day_of(bucket: int, tz: ZoneInfo) -> date:
-
-    return datetime.fromtimestamp(bucket * BUCKET_SECONDS, UTC).astimezone(tz).date()
+    return instant(bucket).astimezone(tz).date()
 
 
 def day_range(rng: DateRange) -> sa.ColumnElement[bool]:

@@ -34,7 +34,7 @@ def usable(conn: sa.Connection) -> bool:
 
 
 def self_referrals(conn: sa.Connection, rng: DateRange, limit: int) -> list[Any]:
-    """[(at, code, till, kind)] of the range, newest first (as ``reports_fraud.self_referrals`` reads them)."""
+    """[(at, code, till, kind)] of the range, newest first (as ``reports/fraud.py`` reads them)."""
     return list(conn.execute(sa.select(_SR.c.at, _SR.c.code, _SR.c.till_id, _SR.c.kind)
                              .where(_SR.c.at >= rng.start, _SR.c.at < rng.end)
                              .order_by(_SR.c.at.desc(), _SR.c.event_id.desc()).limit(limit)).all())

@@ -1,7 +1,7 @@
 """Open rewards kept beside the raw rows: the liability and "customers with unredeemed rewards" without a scan.
 
 ``report_holdings`` holds every reward a customer could still use, as the raw reports define it
-(``reports_money.liability``, ``reports_people.unredeemed_rewards``): pending rewards, and released
+(``money.liability``, ``people.unredeemed_rewards``): pending rewards, and released
 rewards whose voucher is neither redeemed nor revoked nor expired; ``report_holders`` the sum per
 customer (an upper bound of what they hold at any later moment: vouchers only leave by expiring).
 

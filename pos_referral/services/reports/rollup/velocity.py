@@ -1,6 +1,6 @@
 """Velocity flags kept beside the raw rows: the fraud list without a pass over every redemption of the range.
 
-A *velocity* flag (``reports_fraud``) is one code used by ``VELOCITY_COUNT`` or more friends within
+A *velocity* flag (``reports/fraud.py``) is one code used by ``VELOCITY_COUNT`` or more friends within
 ``VELOCITY_WINDOW``, reported once per burst at its largest. Whether a redemption ends a burst
 depends only on the same code's redemptions less than one window before and after it. So:
 
@@ -8,7 +8,7 @@ depends only on the same code's redemptions less than one window before and afte
 - a range's flags are those rows when they lie at least a window inside the range, plus the flags
   of the range's first and last windows, computed from the raw rows of two windows at each edge
   (what the raw computation sees there: nothing outside the range);
-- the catch-up (called by ``reports_rollup.catch_up``) reads the redemptions added since its
+- the catch-up (called by ``quarter_hours.catch_up``) reads the redemptions added since its
   watermark (row ids only grow), and for each stretch of time they cover recomputes the flags of
   the codes concerned from the raw rows a window either side. Redemptions are never deleted, and
   neither their code nor their time ever changes, so nothing else can move a flag.

@@ -3,11 +3,11 @@
 Customers served, participation, repeat visits and "best customers to invite" count distinct
 customers and distinct local days, which no sum of quarter hours gives. ``report_visits`` holds one
 row per customer and local day of the store's zone (a code issued to them, their referred purchase,
-a sale with their voucher, a quote naming them — as ``reports_people`` defines a visit), with the
+a sale with their voucher, a quote naming them — as ``reports/people.py`` defines a visit), with the
 local day of their first referral code and of their first referred purchase, so "held a code by
 the end of the range" is ``code_day <= last``.
 
-Kept like the rollup (``reports_rollup``): new source rows are found by row id past this table's own
+Kept like the rollup (``quarter_hours.py``): new source rows are found by row id past this table's own
 watermarks; their visits are inserted (or ignored when the day is known) and the first-code and
 first-referred days of the customers concerned are recomputed from the raw rows. Rows are never
 removed because the sources never delete or move a visit. A change of the store's zone rebuilds
@@ -224,13 +224,3 @@ def uncoded(rng: DateRange) -> sa.Subquery:
                    sa.or_(_V.c.code_day.is_(None), _V.c.code_day > last))
             .group_by(_V.c.customer_id).subquery("uncoded"))
 
-
-def per_customer(rng: DateRange) -> sa.Subquery:
-    """customer_id, days (local days with a visit), has_code, referred (by the end of the range)."""
-    last = day_number(rng.last)
-    has_code = sa.func.max(sa.case((_V.c.code_day <= last, 1), else_=0))
-    referred = sa.func.max(sa.case((_V.c.referred_day <= last, 1), else_=0))
-    return (sa.select(_V.c.customer_id, sa.func.count().label("days"), has_code.label("has_code"),
-                      referred.label("referred"))
-            .where(_V.c.day >= day_number(rng.first), _V.c.day <= last)
-            .group_by(_V.c.customer_id).subquery("per_customer"))
