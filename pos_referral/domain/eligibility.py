@@ -94,6 +94,10 @@ class Decision:
     reward_rule: RewardRule | None = None
     notes: tuple[str, ...] = field(default=())
 
+    @property
+    def eligible(self) -> bool:
+        return self.reason is None
+
 
 def decide_referral(f: ReferralFacts) -> Decision:
     """Program running, code status, the friend (self, already referred, new only), basket minimum,
