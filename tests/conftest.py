@@ -1,4 +1,8 @@
-"""Shared fixtures: a real store (SQLite file in tmp, migrated by Alembic) and its Flask app."""
+"""Shared fixtures: a real store (SQLite file in tmp, migrated by Alembic) and its Flask app.
+
+Tests marked ``slow`` are skipped unless ``--run-slow`` is given or ``CI=true`` is set, so the default
+``python -m pytest`` stays quick on a developer's machine while CI still runs everything.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,22 @@ from pos_referral.resources import config_dir
 from pos_referral.services.tills import add_till
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+SLOW_SKIPPED = "slow test: run it with --run-slow or CI=true (pytest -m slow --run-slow runs only the slow ones)"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (CI=true does the same)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the slow tests unless asked for: by --run-slow, or by CI=true."""
+    if IN_CI or config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason=SLOW_SKIPPED)
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 class FakeClock:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from pos_referral.services.owner_links import owner_url
 from tests.e2e.conftest import Screenshots, Shop
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 

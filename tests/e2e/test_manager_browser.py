@@ -14,7 +14,7 @@ from pos_referral.services.staff import add_staff
 from pos_referral.services.tills import add_till
 from tests.e2e.conftest import Screenshots, Shop, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "manager password 1"
 
 

@@ -15,7 +15,7 @@ from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.e2e.conftest import Screenshots, Shop, sign_in, wedge_scan
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_cashier_scans_a_friends_code_sees_the_discount_and_confirms(
