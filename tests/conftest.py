@@ -21,8 +21,9 @@ from flask.testing import FlaskClient
 from pos_referral import create_app
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import load_settings
-from pos_referral.resources import config_dir
+from pos_referral.resources import config_dir, kiosk_ui_dir
 from pos_referral.services.tills import add_till
+from pos_referral.web.i18n import compile_catalogs
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SLOW_SKIPPED = "slow test: run it with --run-slow or CI=true (pytest -m slow --run-slow runs only the slow ones)"
@@ -69,8 +70,19 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def compiled_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page translations compiled once per run (tests/unit/test_landing_i18n.py tests the compiling)."""
+    target = tmp_path_factory.mktemp("i18n")
+    compile_catalogs(kiosk_ui_dir() / "translations", target)
+    return target
+
+
 @pytest.fixture
-def store(tmp_path: Path, config_path: Path, clock: FakeClock) -> Iterator[Store]:
+def store(tmp_path: Path, config_path: Path, clock: FakeClock, compiled_translations: Path) -> Iterator[Store]:
+    """A new shop whose data folder already holds the compiled translations, as after its first start, so
+    an app built on it does not parse every catalog again (about half of building a store and its app)."""
+    shutil.copytree(compiled_translations, tmp_path / "data" / "i18n")
     settings = load_settings(config_path, data_dir=tmp_path / "data", environ={})
     built = build_store(settings, clock=clock)
     yield built
