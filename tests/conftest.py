@@ -1,4 +1,8 @@
-"""Shared fixtures: a real store (SQLite file in tmp, migrated by Alembic) and its Flask app."""
+"""Shared fixtures: a real store (SQLite file in tmp, migrated by Alembic) and its Flask app.
+
+Tests marked ``slow`` are skipped unless ``--run-slow`` is given or ``CI=true`` is set, so the default
+``python -m pytest`` stays quick on a developer's machine while CI still runs everything.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +21,27 @@ from flask.testing import FlaskClient
 from pos_referral import create_app
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import load_settings
-from pos_referral.resources import config_dir
+from pos_referral.resources import config_dir, kiosk_ui_dir
 from pos_referral.services.tills import add_till
+from pos_referral.web.i18n import compile_catalogs
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+SLOW_SKIPPED = "slow test: run it with --run-slow or CI=true (pytest -m slow --run-slow runs only the slow ones)"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (CI=true does the same)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the slow tests unless asked for: by --run-slow, or by CI=true."""
+    if IN_CI or config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason=SLOW_SKIPPED)
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
 
 
 class FakeClock:
@@ -49,8 +70,19 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+@pytest.fixture(scope="session")
+def compiled_translations(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page translations compiled once per run (tests/unit/test_landing_i18n.py tests the compiling)."""
+    target = tmp_path_factory.mktemp("i18n")
+    compile_catalogs(kiosk_ui_dir() / "translations", target)
+    return target
+
+
 @pytest.fixture
-def store(tmp_path: Path, config_path: Path, clock: FakeClock) -> Iterator[Store]:
+def store(tmp_path: Path, config_path: Path, clock: FakeClock, compiled_translations: Path) -> Iterator[Store]:
+    """A new shop whose data folder already holds the compiled translations, as after its first start, so
+    an app built on it does not parse every catalog again (about half of building a store and its app)."""
+    shutil.copytree(compiled_translations, tmp_path / "data" / "i18n")
     settings = load_settings(config_path, data_dir=tmp_path / "data", environ={})
     built = build_store(settings, clock=clock)
     yield built

@@ -1,7 +1,13 @@
-"""Fixtures for browser tests: a served store with a till, staff and a referrer's code."""
+"""Fixtures for browser tests: a served store with a till, staff and a referrer's code.
+
+Screenshots go to a temporary folder; ``POS_REFERRAL_SCREENSHOTS=docs/screenshots`` (relative to the
+repository, or an absolute path) writes them where the README shows them, to refresh those on purpose.
+"""
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,6 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from PIL import Image
 
 from pos_referral.bootstrap import Store
 from pos_referral.services.customers import CustomerInput
@@ -16,8 +23,6 @@ from pos_referral.services.referral_codes import issue_code
 from pos_referral.services.staff import add_staff
 from pos_referral.services.tills import add_till
 from tests.browser_support import LiveServer, chromium, live_server, require_browser
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @dataclass
@@ -61,15 +66,27 @@ def page(browser: Any, shop: Shop) -> Iterator[Any]:
     context.close()
 
 
-def save_screenshot(page: Any, name: str) -> None:
-    """A PNG for docs/screenshots, reduced to a palette so the repository stays small."""
-    import io
+@dataclass(frozen=True)
+class Screenshots:
+    """Where the browser tests save what the page looked like."""
 
-    from PIL import Image
+    folder: Path
 
-    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB").quantize(colors=64)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    image.save(SCREENSHOTS / name, optimize=True)
+    def save(self, page: Any, name: str) -> Path:
+        """A PNG reduced to a palette, so the copies kept in docs/screenshots stay small."""
+        image = Image.open(io.BytesIO(page.screenshot())).convert("RGB").quantize(colors=64)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        image.save(self.folder / name, optimize=True)
+        return self.folder / name
+
+
+@pytest.fixture(scope="session")
+def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Screenshots:
+    """A temporary folder, so a test run leaves the checkout clean, unless POS_REFERRAL_SCREENSHOTS names one."""
+    wanted = os.environ.get("POS_REFERRAL_SCREENSHOTS", "")
+    if wanted:
+        return Screenshots(request.config.rootpath / wanted)
+    return Screenshots(tmp_path_factory.mktemp("screenshots"))
 
 
 def sign_in(page: Any, shop: Shop, name: str = "Ann", pin: str = "1234") -> None:

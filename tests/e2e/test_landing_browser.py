@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from pos_referral.services.owner_links import owner_url
-from tests.e2e.conftest import Shop, save_screenshot
+from tests.e2e.conftest import Screenshots, Shop
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 
@@ -21,14 +21,16 @@ def _phone(browser: Any, locale: str) -> Any:
     return context, context.new_page()
 
 
-def test_landing_page_follows_the_phone_language_and_switches(browser: Any, shop: Shop) -> None:
+def test_landing_page_follows_the_phone_language_and_switches(
+    browser: Any, shop: Shop, screenshots: Screenshots
+) -> None:
     context, page = _phone(browser, "nb-NO")
     try:
         page.goto(f"{shop.url}/r/{shop.referrer_code}")
         expect(page.locator("h1")).to_have_text("Kari inviterer deg til Our shop")
         expect(page.locator("html")).to_have_attribute("lang", "nb")
         expect(page.locator("#friend-offer")).to_contain_text("10 % rabatt på kjøpet ditt")
-        save_screenshot(page, "landing-nb.png")
+        screenshots.save(page, "landing-nb.png")
         page.click("a[hreflang=it]")
         expect(page.locator("h1")).to_have_text("Kari ti invita da Our shop")
         page.goto(f"{shop.url}/r/{shop.referrer_code}")  # the choice is remembered
@@ -37,13 +39,13 @@ def test_landing_page_follows_the_phone_language_and_switches(browser: Any, shop
         context.close()
 
 
-def test_share_links_carry_the_message_and_the_public_link(browser: Any, shop: Shop) -> None:
+def test_share_links_carry_the_message_and_the_public_link(browser: Any, shop: Shop, screenshots: Screenshots) -> None:
     context, page = _phone(browser, "en-GB")
     try:
         signed = owner_url(shop.store.ctx, f"{shop.url}/r/{shop.referrer_code}", shop.referrer_code)
         page.goto(signed)
         expect(page.locator("#progress")).to_contain_text("0 friends joined")
-        save_screenshot(page, "landing-owner.png")
+        screenshots.save(page, "landing-owner.png")
         hrefs = page.eval_on_selector_all("#share a", "els => els.map(e => e.href)")
         assert [h.split(":")[0] for h in hrefs] == ["https", "sms", "mailto", "https", "https"]
         assert any(h.startswith("https://wa.me/?text=") for h in hrefs)
@@ -70,14 +72,16 @@ def test_share_links_carry_the_message_and_the_public_link(browser: Any, shop: S
         context.close()
 
 
-def test_landing_page_weighs_under_60_kb_and_loads_nothing_external(browser: Any, shop: Shop) -> None:
+def test_landing_page_weighs_under_60_kb_and_loads_nothing_external(
+    browser: Any, shop: Shop, screenshots: Screenshots
+) -> None:
     context, page = _phone(browser, "en-GB")
     sizes: list[tuple[str, int]] = []
     page.on("requestfinished", lambda req: sizes.append((req.url, req.sizes()["responseBodySize"]
                                                          + req.sizes()["responseHeadersSize"])))
     try:
         page.goto(f"{shop.url}/r/{shop.referrer_code}", wait_until="load")
-        save_screenshot(page, "landing.png")
+        screenshots.save(page, "landing.png")
         assert all(url.startswith(shop.url) for url, _ in sizes), sizes
         assert sum(size for _, size in sizes) <= 60 * 1024, sizes
     finally:

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from pos_referral.services.staff import add_staff
 from pos_referral.services.tills import add_till
-from tests.e2e.conftest import Shop, save_screenshot, sign_in
+from tests.e2e.conftest import Screenshots, Shop, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 PASSWORD = "manager password 1"
 
 
@@ -40,7 +40,9 @@ def manager_sign_in(page: Any, shop: Shop, password: str = PASSWORD) -> None:
     page.press("#password", "Enter")
 
 
-def test_manager_signs_in_and_reads_the_numbers_and_charts(page: Any, shop: Shop, referred_sale: None) -> None:
+def test_manager_signs_in_and_reads_the_numbers_and_charts(
+    page: Any, shop: Shop, referred_sale: None, screenshots: Screenshots
+) -> None:
     manager_sign_in(page, shop)
     expect(page.locator("h1")).to_contain_text("Referral program, 2026-05-17 – 2026-06-15")
     expect(page.locator('[data-kpi="referred_revenue_minor"] .value')).to_have_text("50.00")
@@ -53,7 +55,7 @@ def test_manager_signs_in_and_reads_the_numbers_and_charts(page: Any, shop: Shop
     for chart in ("#chart-funnel svg", "#chart-trend svg"):
         expect(page.locator(chart)).to_be_visible()
         assert page.locator(chart).bounding_box()["height"] > 100
-    save_screenshot(page, "manager_dashboard.png")
+    screenshots.save(page, "manager_dashboard.png")
     page.click("text=Sign out")
     expect(page).to_have_url(f"{shop.url}/manager/login")
 

@@ -13,12 +13,14 @@ from pos_referral.db.models import AuditEntry, PrintJob
 from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services.unit_of_work import UnitOfWork
-from tests.e2e.conftest import Shop, save_screenshot, sign_in, wedge_scan
+from tests.e2e.conftest import Screenshots, Shop, sign_in, wedge_scan
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_cashier_scans_a_friends_code_sees_the_discount_and_confirms(page: Any, shop: Shop) -> None:
+def test_cashier_scans_a_friends_code_sees_the_discount_and_confirms(
+    page: Any, shop: Shop, screenshots: Screenshots
+) -> None:
     sign_in(page, shop)
     page.fill("#basket", "50.00")
     wedge_scan(page, shop.referrer_code)
@@ -36,17 +38,17 @@ def test_cashier_scans_a_friends_code_sees_the_discount_and_confirms(page: Any, 
     page.fill("#basket", "50.00")
     wedge_scan(page, shop.referrer_code)
     expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
-    save_screenshot(page, "till.png")
+    screenshots.save(page, "till.png")
 
 
-def test_a_refused_code_shows_its_reason_in_words(page: Any, shop: Shop) -> None:
+def test_a_refused_code_shows_its_reason_in_words(page: Any, shop: Shop, screenshots: Screenshots) -> None:
     sign_in(page, shop)
     page.fill("#basket", "10.00")
     wedge_scan(page, shop.referrer_code)
     expect(page.locator("#answer")).to_have_class(re.compile(r"\brefused\b"))
     expect(page.locator("#answer-big")).to_have_text("The basket is below the minimum for this offer.")
     expect(page.locator("#confirm")).to_be_disabled()
-    save_screenshot(page, "till-refused.png")
+    screenshots.save(page, "till-refused.png")
     typo = shop.referrer_code[:5] + ("A" if shop.referrer_code[5] != "A" else "B") + shop.referrer_code[6:]
     wedge_scan(page, typo)
     expect(page.locator("#answer-big")).to_have_text("This code has a typo. Please type it again or scan it.")
@@ -130,7 +132,7 @@ def table_counts(shop: Shop) -> dict[str, int]:
         return {name: int(conn.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar_one()) for name in names}
 
 
-def test_practice_mode_shows_every_outcome_and_writes_nothing(page: Any, shop: Shop) -> None:
+def test_practice_mode_shows_every_outcome_and_writes_nothing(page: Any, shop: Shop, screenshots: Screenshots) -> None:
     sign_in(page, shop)
     before = table_counts(shop)
     page.click("#practice-toggle")
@@ -142,7 +144,7 @@ def test_practice_mode_shows_every_outcome_and_writes_nothing(page: Any, shop: S
     expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
     expect(page.locator("#answer-big")).to_contain_text("5.00")
     expect(page.locator("#answer-say")).to_contain_text("Say to the customer: Your friend's code gives you €5.00 off")
-    save_screenshot(page, "till-practice.png")
+    screenshots.save(page, "till-practice.png")
     page.fill("#customer", "+4798765432")
     page.keyboard.press("F2")
     expect(page.locator("#result")).to_contain_text("Practice: nothing was recorded, printed or counted.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +23,7 @@ def test_openapi_document_lists_exactly_the_real_api_routes(app: Flask) -> None:
     assert real == documented
 
 
+@pytest.mark.slow
 def test_api_never_answers_500(app: Flask, token: str) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

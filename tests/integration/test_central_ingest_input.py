@@ -21,7 +21,7 @@ from pos_referral.db.models_central import CentralEvent
 from tests.conftest import FakeClock
 from tests.postgres_support import fresh_database, start_central
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = pytest.mark.postgres
 AT = "2026-06-15T12:00:00+00:00"
 
 
@@ -141,6 +141,7 @@ _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | s
 _odd_text = st.text(st.characters(codec=None), max_size=70) | st.sampled_from(["\x00", "\ud800", "a\udfff", ""])
 
 
+@pytest.mark.slow
 def test_no_batch_however_odd_gets_a_500(central: Central) -> None:
     client, headers = _client(central)
     state = {"cursor": _push(client, headers, 0, [])[1][0]["cursor"]}

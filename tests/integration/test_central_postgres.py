@@ -85,6 +85,7 @@ def test_migrations_run_up_and_down_on_postgres(pg_url: str) -> None:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_store_add_prints_the_sync_token_as_last_line(pg_url: str, tmp_path: Path) -> None:
     from tests.server_support import make_config
 
@@ -169,6 +170,7 @@ def test_same_friend_and_same_voucher_at_two_offline_stores(
         two_allowed.store.close()
 
 
+@pytest.mark.slow
 def test_eight_concurrent_workers_ingest_overlapping_batches_once(
     pg_url: str, tmp_path: Path, clock: FakeClock
 ) -> None:

@@ -27,6 +27,7 @@ def test_demo_command_reports_what_it_wrote(config_path: Path, store: Store) -> 
     assert "120 customers, 120 codes, 90 redemptions, 90 rewards" in result.output
 
 
+@pytest.mark.slow
 def test_demo_history_is_consistent_and_reported(store: Store) -> None:
     generate(store.ctx, DemoPlan(customers=300, referrals=900, days=120, chunk=250))
     with UnitOfWork(store.db, write=False) as uow:
@@ -43,6 +44,7 @@ def test_demo_history_is_consistent_and_reported(store: Store) -> None:
     assert rep.kpis["reward_cost_minor"] > 0 and rep.tables["top_referrers"]
 
 
+@pytest.mark.slow
 def test_the_till_keeps_issuing_codes_after_a_demo(config_path: Path, store: Store, api: Api) -> None:
     CliRunner().invoke(main, ["--config", str(config_path), "--data-dir", str(store.settings.data_dir),
                               "demo", "--customers", "50", "--referrals", "50"])

@@ -60,6 +60,7 @@ def test_till_add_prints_the_token_as_last_line(tmp_path: Path) -> None:
     assert token not in (tmp_path / "d" / "pos-referral.db").read_bytes().decode(errors="replace")
 
 
+@pytest.mark.slow
 def test_config_and_data_dir_also_work_after_the_sub_command(tmp_path: Path) -> None:
     """``pos-referral serve --data-dir X`` (as the issue writes it) and ``pos-referral --data-dir X serve``."""
     config = make_config(tmp_path)

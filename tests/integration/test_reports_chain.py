@@ -22,7 +22,7 @@ from pos_referral.services.staff import add_staff
 from tests.conftest import FakeClock
 from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "chain manager pw 1"
 
 

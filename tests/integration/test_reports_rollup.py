@@ -49,6 +49,7 @@ RANGES = [("2026-03-01", "2026-05-31"), ("2026-04-04", "2026-04-04"), ("2026-04-
           ("2026-04-06", "2026-04-06"), ("2026-04-01", "2026-04-30"), ("2026-04-20", "2026-04-21")]
 
 
+@pytest.mark.slow
 def test_rollup_answers_equal_the_raw_rows_after_a_mixed_history(api: Api, app: Flask, clock: FakeClock,
                                                                   store: Store) -> None:
     client = app.test_client()

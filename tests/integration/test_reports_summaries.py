@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from pos_referral.bootstrap import Store
@@ -48,6 +49,7 @@ def check_all(app: Flask, store: Store) -> dict[str, Any]:
     return found[(first, last, None)]
 
 
+@pytest.mark.slow
 def test_summaries_equal_the_raw_rows_through_late_history_expiry_and_refunds(
         api: Api, app: Flask, clock: FakeClock, store: Store) -> None:
     generate(store.ctx, DemoPlan(customers=60, referrals=1500, days=120, chunk=400))

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from pos_referral.bootstrap import Store
 from pos_referral.services.tills import TokenVerifier, add_till
 from tests.server_support import Server, make_config
@@ -35,6 +37,7 @@ def test_a_rotated_token_stops_working_once_its_cached_answer_is_stale(store: St
     assert verifier.till_for("till_not-a-token") is None
 
 
+@pytest.mark.slow
 def test_rotating_a_till_token_from_the_cli_ends_the_old_one_on_the_running_server(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     server = Server(config, tmp_path / "data")
