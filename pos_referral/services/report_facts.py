@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -65,7 +65,7 @@ _VOUCHER_TAGS = frozenset(codes_mod.ALPHABET[16:])
 
 def add(conn: sa.Connection, fact: Fact) -> None:
     """Write ``fact`` in the caller's transaction (it is kept or undone with the business rows)."""
-    row = asdict(fact)
+    row = dict(vars(fact))  # not dataclasses.asdict: it deep-copies every value (~0.1 ms a fact)
     row.update(till_id=fact.till_id[:32], staff=fact.staff[:40], reason=fact.reason[:32], sale_id=fact.sale_id[:64])
     conn.execute(_INSERT, row)
 
