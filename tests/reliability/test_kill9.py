@@ -7,6 +7,8 @@ import http.client
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,22 @@ def _stream(server: Server, code: str, start: int, acked: list[str], stop: threa
         n += 1
 
 
+Stream = Callable[[threading.Event], None]
+
+
+def _kill_9_during(server: Server, streams: list[Stream]) -> None:
+    """Run the client streams against the server for 1.5 s, kill -9 it under them, and let them end."""
+    stop = threading.Event()
+    clients = [threading.Thread(target=stream, args=(stop,)) for stream in streams]
+    for c in clients:
+        c.start()
+    time.sleep(1.5)
+    server.kill9()
+    stop.set()
+    for c in clients:
+        c.join(timeout=10)
+
+
 def test_acknowledged_redemptions_survive_kill_9(tmp_path: Path) -> None:
     config = make_config(tmp_path, {"max_count = 10": "max_count = 0", 'max_amount = "100.00"': 'max_amount = "0"'})
     server = Server(config, tmp_path / "data")
@@ -40,16 +58,8 @@ def test_acknowledged_redemptions_survive_kill_9(tmp_path: Path) -> None:
         server.start()
         if not code:
             code = server.call("POST", "/api/v1/referral-codes", {"customer": {"phone": "+4790000001"}})[1]["code"]
-        stop = threading.Event()
-        clients = [threading.Thread(target=_stream, args=(server, code, (round_no * 4 + i) * 100_000, acked, stop))
-                   for i in range(4)]
-        for c in clients:
-            c.start()
-        time.sleep(1.5)
-        server.kill9()
-        stop.set()
-        for c in clients:
-            c.join(timeout=10)
+        _kill_9_during(server, [partial(_stream, server, code, (round_no * 4 + i) * 100_000, acked)
+                                for i in range(4)])
     assert len(acked) > 50, "the stream should have recorded many redemptions before each kill"
     db = sqlite3.connect(tmp_path / "data" / "pos-referral.db")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -89,16 +99,7 @@ def test_every_quote_answered_before_kill_9_is_counted_after_restart(tmp_path: P
     server.start()
     code = server.call("POST", "/api/v1/referral-codes", {"customer": {"phone": "+4790000001"}})[1]["code"]
     answered: list[int] = []
-    stop = threading.Event()
-    clients = [threading.Thread(target=_quote_stream, args=(server, code, i * 1_000_000, answered, stop))
-               for i in range(4)]
-    for c in clients:
-        c.start()
-    time.sleep(1.5)
-    server.kill9()
-    stop.set()
-    for c in clients:
-        c.join(timeout=10)
+    _kill_9_during(server, [partial(_quote_stream, server, code, i * 1_000_000, answered) for i in range(4)])
     assert len(answered) > 50, "the stream should have answered many quotes before the kill"
     server.start()
     try:
