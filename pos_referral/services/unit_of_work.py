@@ -53,12 +53,16 @@ class UnitOfWork:
             self._lock.acquire()
         try:
             self.conn = self._engine.connect()
-            if self._relaxed:  # before the transaction begins (SQLite refuses it inside one)
-                self._driver().execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             if self._lock is not None:
                 self._lock.release()
             raise
+        if self._relaxed:  # before the transaction begins (SQLite refuses it inside one)
+            try:
+                self._driver().execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                self.__exit__(None, None, None)
+                raise
         return self
 
     @property
