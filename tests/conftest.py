@@ -128,6 +128,13 @@ class Api:
         body = {"code": code, "sale_id": sale_id, "basket_total": basket, "customer": customer or None}
         return self.post("/api/v1/redemptions", body, **{"Idempotency-Key": key or f"key-{sale_id}"})
 
+    def quote(self, code: str, basket: str = "50.00", **customer: str) -> dict[str, Any]:
+        """The till's quote of ``code`` on a basket, for a customer given by phone, email or customer_id."""
+        status, body = self.post("/api/v1/checkouts/quote", {"code": code, "basket_total": basket,
+                                                              "customer": customer or None})
+        assert status == 200, body
+        return dict(body)
+
 
 @pytest.fixture
 def api(app: Flask, token: str) -> Api:

@@ -42,12 +42,6 @@ def make_api(tmp_path: Path, config_path: Path) -> Iterator[MakeApi]:
         store.close()
 
 
-def quote(api: Api, code: str, basket: str = "50.00", **customer: str) -> dict[str, object]:
-    status, body = api.post("/api/v1/checkouts/quote", {"code": code, "basket_total": basket,
-                                                         "customer": customer or None})
-    assert status == 200, body
-    return dict(body)
-
 
 def test_api_refuses_requests_without_a_valid_till_token(app: object, api: Api) -> None:
     r = api.client.post("/api/v1/checkouts/quote", json={"code": "x", "basket_total": "1.00"})
@@ -79,12 +73,12 @@ def test_lookup_tells_kind_status_and_offer(api: Api) -> None:
 
 def test_scanned_landing_url_is_the_same_code(api: Api) -> None:
     ann = api.issue()
-    assert quote(api, f"https://shop.example/r/{ann['code'].lower()}?s=abc\r\n")["eligible"] is True
+    assert api.quote(f"https://shop.example/r/{ann['code'].lower()}?s=abc\r\n")["eligible"] is True
 
 
 def test_friend_cannot_use_own_code(api: Api) -> None:
     ann = api.issue(phone="+4790000001")
-    answer = quote(api, ann["code"], phone="+47 900 00 001")
+    answer = api.quote(ann["code"], phone="+47 900 00 001")
     assert answer["eligible"] is False and answer["reason"] == "self_referral" and answer["message"]
     status, body = api.redeem(ann["code"], "S1", phone="+4790000001")
     assert status == 409 and body["code"] == "self_referral"
@@ -93,46 +87,46 @@ def test_friend_cannot_use_own_code(api: Api) -> None:
 def test_existing_customer_is_not_new(api: Api) -> None:
     ann = api.issue(phone="+4790000001")
     api.issue(phone="+4790000002")
-    assert quote(api, ann["code"], phone="+4790000002")["reason"] == "not_new_customer"
+    assert api.quote(ann["code"], phone="+4790000002")["reason"] == "not_new_customer"
 
 
 def test_below_minimum_basket_is_refused(api: Api) -> None:
     ann = api.issue()
-    assert quote(api, ann["code"], basket="19.99", email="new@example.com")["reason"] == "below_minimum"
-    assert quote(api, ann["code"], basket="20.00", email="new@example.com")["discount"] == "2.00"
+    assert api.quote(ann["code"], basket="19.99", email="new@example.com")["reason"] == "below_minimum"
+    assert api.quote(ann["code"], basket="20.00", email="new@example.com")["discount"] == "2.00"
 
 
 def test_price_tier_applies_to_large_baskets(api: Api) -> None:
     ann = api.issue()
-    assert quote(api, ann["code"], basket="150.00", email="new@example.com")["discount"] == "15.00"
+    assert api.quote(ann["code"], basket="150.00", email="new@example.com")["discount"] == "15.00"
 
 
 def test_expired_code_is_refused(make_api: MakeApi) -> None:
     api, clock = make_api()
     ann = api.issue()
     clock.advance(days=366)
-    assert quote(api, ann["code"], email="new@example.com")["reason"] == "expired"
+    assert api.quote(ann["code"], email="new@example.com")["reason"] == "expired"
 
 
 def test_program_outside_its_dates_is_inactive(make_api: MakeApi) -> None:
     api, clock = make_api({"starts = 2026-01-01": "starts = 2026-01-01\nends = 2026-06-30"})
     ann = api.issue()
     clock.advance(days=20)
-    assert quote(api, ann["code"], email="new@example.com")["reason"] == "program_inactive"
+    assert api.quote(ann["code"], email="new@example.com")["reason"] == "program_inactive"
 
 
 def test_unknown_and_mistyped_codes_are_typed(api: Api, store: object) -> None:
     from pos_referral.domain.codes import CodeKey, CodeKind, mint
 
     forged = mint(CodeKind.REFERRAL, 1, 5, CodeKey(0, b"another-chain-secret-key"))
-    assert quote(api, forged)["reason"] == "unknown_code"
-    assert quote(api, "0000-0000-0000-00")["reason"] in ("mistyped_code", "unknown_code")
-    assert quote(api, "hello")["reason"] == "mistyped_code"
+    assert api.quote(forged)["reason"] == "unknown_code"
+    assert api.quote("0000-0000-0000-00")["reason"] in ("mistyped_code", "unknown_code")
+    assert api.quote("hello")["reason"] == "mistyped_code"
 
 
 def test_redemption_needs_a_customer_identity(api: Api) -> None:
     ann = api.issue()
-    answer = quote(api, ann["code"])
+    answer = api.quote(ann["code"])
     assert answer["eligible"] is True and answer["notes"]
     status, body = api.redeem(ann["code"], "S1")
     assert status == 422 and body["code"] == "customer_required"
@@ -177,7 +171,7 @@ def test_released_reward_becomes_single_use_voucher(make_api: MakeApi) -> None:
     assert status == 200 and rewards["available"] == "10.00"
     voucher = rewards["rewards"][0]["voucher_code"]
     assert voucher and voucher[0] in "GHJKMNPQRSTVWXYZ"  # the first symbol says "voucher"
-    answer = quote(api, voucher, basket="30.00")
+    answer = api.quote(voucher, basket="30.00")
     assert answer["eligible"] and answer["kind"] == "voucher" and answer["discount"] == "10.00"
     body = {"sale_id": "S9", "basket_total": "30.00"}
     status, used = api.post(f"/api/v1/vouchers/{voucher}/redeem", body, **{"Idempotency-Key": "v1"})
@@ -185,7 +179,7 @@ def test_released_reward_becomes_single_use_voucher(make_api: MakeApi) -> None:
     status, again = api.post(f"/api/v1/vouchers/{voucher}/redeem", {**body, "sale_id": "S10"},
                              **{"Idempotency-Key": "v2"})
     assert status == 409 and again["code"] == "already_redeemed"
-    assert quote(api, voucher)["reason"] == "already_redeemed"
+    assert api.quote(voucher)["reason"] == "already_redeemed"
     status, wrong = api.post(f"/api/v1/vouchers/{ann['code']}/redeem", body, **{"Idempotency-Key": "v3"})
     assert status == 422 and wrong["code"] == "wrong_kind"
 
@@ -203,7 +197,7 @@ def test_refund_after_release_claws_back_and_revokes_voucher(make_api: MakeApi) 
     assert full["referrer_reward"]["status"] == "clawed_back" and full["refunded_total"] == "100.00"
     rewards = api.get(f"/api/v1/customers/{ann['customer_id']}/rewards")[1]
     assert rewards["rewards"][0]["voucher_revoked"] is True and rewards["available"] == "0.00"
-    assert quote(api, rewards["rewards"][0]["voucher_code"])["reason"] == "voucher_revoked"
+    assert api.quote(rewards["rewards"][0]["voucher_code"])["reason"] == "voucher_revoked"
     status, body = api.post("/api/v1/sales/NOPE/refund", {})
     assert status == 404 and body["code"] == "unknown_sale"
 
@@ -225,7 +219,7 @@ def test_cap_stops_rewards_in_the_window(make_api: MakeApi) -> None:
     ann = api.issue()
     for n in range(2):
         assert api.redeem(ann["code"], f"S{n}", email=f"f{n}@example.com")[0] == 201
-    assert quote(api, ann["code"], email="f9@example.com")["reason"] == "cap_reached"
+    assert api.quote(ann["code"], email="f9@example.com")["reason"] == "cap_reached"
     status, body = api.redeem(ann["code"], "S9", email="f9@example.com")
     assert status == 409 and body["code"] == "cap_reached"
 
@@ -234,7 +228,7 @@ def test_money_cap_counts_amounts(make_api: MakeApi) -> None:
     api, _ = make_api({'max_amount = "100.00"': 'max_amount = "15.00"'})
     ann = api.issue()
     assert api.redeem(ann["code"], "S1", email="a@example.com")[0] == 201
-    assert quote(api, ann["code"], email="b@example.com")["reason"] == "cap_reached"
+    assert api.quote(ann["code"], email="b@example.com")["reason"] == "cap_reached"
 
 
 def test_milestone_grants_bonus_and_status(make_api: MakeApi) -> None:
@@ -273,7 +267,7 @@ def test_failed_lookups_are_rate_limited(make_api: MakeApi, tmp_path: Path, conf
                                                            "failed_lookups_per_minute = 3"))
     api, _ = make_api()
     for _ in range(3):
-        assert quote(api, "nonsense")["reason"] == "mistyped_code"
+        assert api.quote("nonsense")["reason"] == "mistyped_code"
     r = api.client.post("/api/v1/checkouts/quote", json={"code": "x", "basket_total": "1.00"},
                         headers={"Authorization": f"Bearer {api.token}"})
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and r.json["code"] == "rate_limited"

@@ -39,24 +39,18 @@ def fact(kind: str, code: str, **fields: Any) -> dict[str, Any]:
             "basket_minor": 0, **fields}
 
 
-def quote(api: Api, code: str, basket: str = "50.00", **customer: str) -> dict[str, Any]:
-    status, body = api.post("/api/v1/checkouts/quote", {"code": code, "basket_total": basket,
-                                                         "customer": customer or None})
-    assert status == 200, body
-    return dict(body)
-
 
 def test_a_quote_is_counted_by_the_time_its_answer_arrives(api: Api, store: Store) -> None:
     ann = api.issue()
     assert facts(store) == []  # a code given with a till's token names no cashier: nothing to count
-    assert quote(api, ann["code"], email="bob@example.com")["eligible"]
+    assert api.quote(ann["code"], email="bob@example.com")["eligible"]
     assert facts(store) == [fact("quote", ann["code"], basket_minor=5000)]
 
 
 def test_a_quote_of_a_mistyped_code_is_counted_with_its_reason(api: Api, store: Store) -> None:
     code = api.issue()["code"]
     typo = code[:5] + ("A" if code[5] != "A" else "B") + code[6:]
-    assert quote(api, typo, basket="20.00")["reason"] == "mistyped_code"
+    assert api.quote(typo, basket="20.00")["reason"] == "mistyped_code"
     assert facts(store) == [fact("quote", typo, reason="mistyped_code", basket_minor=2000)]
 
 
@@ -136,17 +130,17 @@ def test_a_rescan_within_ten_minutes_counts_once_and_again_after_eleven(app: Fla
                                                                        clock: FakeClock) -> None:
     ann = api.issue()
     bob = api.issue(phone="+4790000002", first_name="Bob")["customer_id"]
-    quote(api, ann["code"], phone="+4790000002")
+    api.quote(ann["code"], phone="+4790000002")
     clock.advance(minutes=9)
-    quote(api, ann["code"], phone="+47 900 00 002")  # the same friend, typed differently
-    quote(api, ann["code"], customer_id=bob)  # the same friend, by id
+    api.quote(ann["code"], phone="+47 900 00 002")  # the same friend, typed differently
+    api.quote(ann["code"], customer_id=bob)  # the same friend, by id
     assert _quotes(store) == [("T1", bob)]
-    quote(api, ann["code"], email="cy@example.com")  # another friend at the same till
+    api.quote(ann["code"], email="cy@example.com")  # another friend at the same till
     other_till = Api(app.test_client(), add_till(store.ctx, "T2"))
-    quote(other_till, ann["code"], phone="+4790000002")  # the same friend at another till
+    other_till.quote(ann["code"], phone="+4790000002")  # the same friend at another till
     assert _quotes(store) == [("T1", bob), ("T1", None), ("T2", bob)]
     clock.advance(minutes=11)
-    quote(api, ann["code"], phone="+4790000002")
+    api.quote(ann["code"], phone="+4790000002")
     assert _quotes(store) == [("T1", bob), ("T1", None), ("T2", bob), ("T1", bob)]
 
 
@@ -157,7 +151,7 @@ def test_each_quote_is_counted_against_the_right_customer(app: Flask, api: Api, 
     for till, customer in (("by-phone", {"phone": "+47 912 34 567"}), ("by-email", {"email": "ola@EXAMPLE.com"}),
                            ("by-id", {"customer_id": ola["customer_id"]}), ("stranger", {"email": "new@example.com"}),
                            ("no-customer", {}), ("unknown-id", {"customer_id": "f" * 32})):
-        quote(Api(app.test_client(), add_till(store.ctx, till)), kari["code"], **customer)
+        Api(app.test_client(), add_till(store.ctx, till)).quote(kari["code"], **customer)
     assert dict(_quotes(store)) == {"by-phone": kari["customer_id"], "by-email": ola["customer_id"],
                                     "by-id": ola["customer_id"], "stranger": None, "no-customer": None,
                                     "unknown-id": None}
@@ -175,8 +169,8 @@ def test_a_known_customers_quote_names_them_whatever_code_they_show(api: Api, st
     typo = ann["code"][:5] + ("A" if ann["code"][5] != "A" else "B") + ann["code"][6:]
     never_given = mint(CodeKind.REFERRAL, store.ctx.store_no, 4242, store.ctx.secrets.keyring.current())
     for code, reason in ((voucher, None), (typo, "mistyped_code"), (never_given, "unknown_code")):
-        assert quote(api, code, basket="30.00", phone="+47 912 34 567")["reason"] == reason
-    quote(api, voucher, basket="30.00")  # nobody named
+        assert api.quote(code, basket="30.00", phone="+47 912 34 567")["reason"] == reason
+    api.quote(voucher, basket="30.00")  # nobody named
     seen = [(row["kind"], row["code"], row["customer_id"]) for row in facts(store)]
     assert seen == [("voucher_quote", voucher, ann["customer_id"]), ("quote", typo, ann["customer_id"]),
                     ("quote", never_given, ann["customer_id"]), ("voucher_quote", voucher, None)]
