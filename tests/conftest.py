@@ -21,6 +21,8 @@ from flask.testing import FlaskClient
 from pos_referral import create_app
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import load_settings
+from pos_referral.db.base import Base
+from pos_referral.db.engine import Database, open_database
 from pos_referral.resources import config_dir, kiosk_ui_dir
 from pos_referral.services.tills import add_till
 from pos_referral.web.i18n import compile_catalogs
@@ -63,6 +65,15 @@ def config_path(tmp_path: Path) -> Path:
     target = tmp_path / "config"
     shutil.copytree(config_dir(), target)
     return target / "store.toml"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    """A bare store database at ``tmp_path / "store.db"``: the models' tables, no migrations, no store."""
+    database = open_database(f"sqlite:///{tmp_path / 'store.db'}")
+    Base.metadata.create_all(database.write_engine)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

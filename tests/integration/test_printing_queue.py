@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 
 from pos_referral.config import PrinterSection
-from pos_referral.db.base import Base
 from pos_referral.db.engine import Database, open_database
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.escpos_renderer import RendererConfig
@@ -54,13 +53,6 @@ class FlakyPrinter:
     def close(self) -> None:
         pass
 
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'store.db'}")
-    Base.metadata.create_all(database.write_engine)
-    yield database
-    database.dispose()
 
 
 def queue_footer(db: Database, **extra: object) -> int:

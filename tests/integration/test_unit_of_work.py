@@ -8,15 +8,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.exc as sa_exc
 
-from pos_referral.db.base import Base, table
+from pos_referral.db.base import table
 from pos_referral.db.engine import Database, open_database
 from pos_referral.db.models import Code, Customer, Till
 from pos_referral.services.unit_of_work import CHAIN_LOCK_KEY, UnitOfWork
@@ -25,13 +23,6 @@ from tests.postgres_support import fresh_database
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 SYNCHRONOUS_NORMAL, SYNCHRONOUS_FULL = 1, 2
 
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path}/x.db")
-    Base.metadata.create_all(database.write_engine)
-    yield database
-    database.dispose()
 
 
 def add_customer(conn: sa.Connection, customer_id: str) -> None:

@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from pos_referral.config import PrinterSection
-from pos_referral.db.base import Base
-from pos_referral.db.engine import Database, open_database
+from pos_referral.db.engine import Database
 from pos_referral.db.models import PrintJob
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.printers import make_printer
@@ -39,13 +38,6 @@ def fake() -> Iterator[FakeNetworkPrinter]:
     yield printer
     printer.close()
 
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_database(f"sqlite:///{tmp_path / 'store.db'}")
-    Base.metadata.create_all(database.write_engine)
-    yield database
-    database.dispose()
 
 
 def code(n: int) -> str:
