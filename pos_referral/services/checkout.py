@@ -262,19 +262,17 @@ def quote(ctx: StoreContext, raw_code: str, basket_minor: int, given: CustomerIn
             looked_up = ev.kind is codes_mod.CodeKind.REFERRAL and ev.code_row is not None
             customer_id = ev.friend_id if looked_up else _known_customer(uow.conn, ctx, given)
     if refusal is not None:
-        code = report_facts.report_code(raw_code)
-        _count_quote(ctx, now, code, refusal.code,
-                     "voucher_quote" if report_facts.looks_like_voucher(code) else "quote", basket_minor, customer_id,
-                     given, till_id, staff)
+        _count_quote(ctx, now, report_facts.report_code(raw_code), refusal.code, basket_minor, customer_id, given,
+                     till_id, staff)
         raise refusal
-    kind = "voucher_quote" if ev.kind is codes_mod.CodeKind.VOUCHER else "quote"
-    _count_quote(ctx, now, ev.code, ev.reason or "", kind, basket_minor, customer_id, given, till_id, staff)
+    _count_quote(ctx, now, ev.code, ev.reason or "", basket_minor, customer_id, given, till_id, staff)
     return ev
 
 
-def _count_quote(ctx: StoreContext, now: datetime, code: str, reason: str, kind: str, basket_minor: int,
+def _count_quote(ctx: StoreContext, now: datetime, code: str, reason: str, basket_minor: int,
                  customer_id: str | None, given: CustomerInput, till_id: str, staff: str) -> None:
-    """One ``quote`` report fact, unless this is a re-scan within the re-quote window."""
+    """One ``quote`` (or ``voucher_quote``) report fact, unless this is a re-scan within the re-quote window."""
+    kind = "voucher_quote" if report_facts.looks_like_voucher(code) else "quote"
     if kind == "quote":
         who = customer_id or (given.identity.normalised if given.identity else given.customer_id or "")
         if not ctx.recent_quotes.first_in_window(code, till_id, who, now):
