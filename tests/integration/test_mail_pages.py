@@ -50,7 +50,7 @@ def inbox() -> Iterator[tuple[Inbox, Server]]:
 
 def owner(api: Api, store: Store) -> tuple[dict[str, Any], str]:
     issued = api.issue(phone="+4791234567", first_name="Ann")
-    return issued, owner_links.owner_signature(store.ctx, issued["code"])
+    return issued, owner_links.owner_signature(store.ctx, issued["code"], 0)
 
 
 def rows(store: Store) -> list[MailMessage]:

@@ -61,7 +61,7 @@ def default_note(ctx: StoreContext, program: Program, lang: str) -> str:
 
 
 def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, emails: list[str], note: str,
-           lang: str, base_url: str) -> InviteResult:
+           lang: str) -> InviteResult:
     """Queue one invitation per valid, new, unblocked address (all in one transaction)."""
     if not ctx.settings.config.mail.enabled:
         raise InviteError("mail_off", "Invitations by email are not switched on in this shop.")
@@ -86,8 +86,7 @@ def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, 
         raise InviteError("invalid_address", "Please check: " + ", ".join(result.invalid))
     lang = messages.language(lang)
     now = ctx.clock()
-    public_link = ctx.landing_url(code, base_url)  # the referrer's own public page, never the owner's link
-    site = (ctx.settings.config.store.public_base_url or base_url).rstrip("/")
+    public_link = ctx.landing_url(code)  # the referrer's own public page, never the owner's link
     with UnitOfWork(ctx.db, write=True) as uow:  # BEGIN IMMEDIATE: the daily count cannot be raced
         session = uow.session
         used = int(session.scalar(sa.select(sa.func.count()).select_from(MailMessage).where(
@@ -103,7 +102,7 @@ def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, 
                 result.blocked += 1
                 continue
             token = contacts.block_token(ctx, address)
-            unsubscribe = f"{site}/unsubscribe/{token}"
+            unsubscribe = f"{ctx.public_base}/unsubscribe/{token}"
             queue_mail(session, kind="invitation", customer_id=referrer_id, language=lang, to_addr=address,
                        context={**base, "unsubscribe_url": unsubscribe}, now=now)
             result.queued += 1
