@@ -27,7 +27,15 @@ from pos_referral.services.unit_of_work import UnitOfWork
 MAX_FRIENDS = 5
 PER_DAY = 10  # invitations per referrer in any 24 hours
 NOTE_LIMIT = 500
-_LINKISH = re.compile(r"(?i)\b(?:https?://|www\.)\S*|\S+\.(?:com|net|org|info|xyz|ru|cn|io|ly|me)/\S*")
+# A word is a link when it has a scheme or a host name in it: "http://x", "www.x.co", "evil.com", "bit.ly/x",
+# "ann@evil.shop", "evil .com" (any top-level domain, compared after NFKC so that full-width "ｅｖｉｌ．ｃｏｍ"
+# counts too). The price: a sentence typed without a space after its full stop ("Hi.How") loses that word.
+_LINKISH = re.compile(r"(?i)(?:^|[^\w.])(?:[a-z][a-z0-9+.-]*:/{1,3}|www\.)"
+                      r"|(?:^|\w)[.\u3002\uff61](?:xn--|[^\W\d_]{2,63}(?![^\W_]))")
+
+
+def _looks_like_link(word: str) -> bool:
+    return _LINKISH.search(unicodedata.normalize("NFKC", word)) is not None
 
 
 class InviteError(ValueError):
@@ -50,8 +58,7 @@ class InviteResult:
 def clean_note(raw: str) -> str:
     """The referrer's message as plain text: no control characters, no links, at most 500 characters."""
     text = "".join(ch for ch in raw if ch in "\n" or unicodedata.category(ch)[0] != "C")
-    text = _LINKISH.sub("", text)
-    text = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    text = "\n".join(" ".join(w for w in line.split() if not _looks_like_link(w)) for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", text).strip()[:NOTE_LIMIT]
 
 
