@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from pos_referral import create_app
 from pos_referral.bootstrap import Store, build_store
+from pos_referral.cli.serving import say_where_links_point
 from pos_referral.config import load_settings
 from pos_referral.db.models import PrintJob
 from pos_referral.services import owner_links
@@ -110,9 +111,11 @@ def test_invitation_mail_links_and_list_unsubscribe_ignore_the_host_header(
     assert re.fullmatch(rf"<{re.escape(LISTEN)}/unsubscribe/\S+>", str(mail["List-Unsubscribe"]).strip())
 
 
-def test_serve_says_once_that_phones_cannot_reach_loopback(store: Store, tmp_path: Path, config_path: Path) -> None:
-    warning = store.settings.public_base_warning()
-    assert warning is not None and "127.0.0.1" in warning and "public_base_url" in warning
+def test_serve_says_once_that_phones_cannot_reach_loopback(
+        store: Store, tmp_path: Path, config_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    say_where_links_point(store.settings)
+    said = capsys.readouterr().err
+    assert said.count("\n") == 1 and "127.0.0.1" in said and "phones cannot reach" in said and "public_base_url" in said
     configured = load_settings(config_path, data_dir=tmp_path / "d2", environ={},
                                overrides={"store": {"public_base_url": "https://shop.example/"}})
     assert configured.public_base == "https://shop.example" and configured.public_base_warning() is None

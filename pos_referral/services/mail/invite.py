@@ -49,7 +49,7 @@ class InviteError(ValueError):
 @dataclass
 class InviteResult:
     queued: int = 0
-    blocked: int = 0  # friends who asked for no more invitations
+    blocked: int = 0  # friends who asked for no more invitations (never shown to the referrer)
     duplicates: int = 0
     left_today: int = 0
     invalid: list[str] = field(default_factory=list)
@@ -106,7 +106,11 @@ def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, 
                                         referrer_name=first_name, note=clean_note(note))
         for address in addresses:
             if contacts.is_blocked(session, ctx, address):
+                # answered as if sent (the referrer must not learn who opted out), and counted against the
+                # day's invitations like one: a row without an address, which the mail worker cancels
                 result.blocked += 1
+                queue_mail(session, kind="invitation", customer_id=referrer_id, language=lang, to_addr="",
+                           context={}, now=now)
                 continue
             token = contacts.block_token(ctx, address)
             unsubscribe = f"{ctx.public_base}/unsubscribe/{token}"
@@ -114,5 +118,5 @@ def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, 
                        context={**base, "unsubscribe_url": unsubscribe}, now=now)
             result.queued += 1
         uow.commit()
-    result.left_today = max(PER_DAY - used - result.queued, 0)
+    result.left_today = max(PER_DAY - used - result.queued - result.blocked, 0)
     return result
