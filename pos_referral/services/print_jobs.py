@@ -52,13 +52,21 @@ def find(db: Database, job_id: int) -> PrintJob | None:
         return read.session.get(PrintJob, job_id)
 
 
-def reprint(db: Database, job_id: int, now: datetime) -> PrintJob | None:
-    """A new job with the same content, marked REPRINT on the paper; None for an unknown job."""
+def reprint(db: Database, job_id: int, now: datetime, *, ctx: StoreContext | None = None) -> PrintJob | None:
+    """A new job with the same content, marked REPRINT on the paper; None for an unknown job.
+
+    With the store's ``ctx``, a receipt footer or card gets its owner link signed again (today's expiry,
+    the code's current generation, the configured address): the old paper's may have expired or been revoked."""
     with UnitOfWork(db, write=True) as uow:
         original = uow.session.get(PrintJob, job_id)
         if original is None:
             return None
-        new_id = enqueue(uow.conn, original.template, {**original.context, "reprint": True}, now,
+        context = {**original.context, "reprint": True}
+        code = str(context.get("code") or "")
+        if ctx and original.template in ("referral_footer", "referral_card") and code and context.get("landing_url"):
+            context["landing_url"] = owner_links.owner_url(ctx, ctx.landing_url(code), code,
+                                                           owner_links.generation(uow.session, code))
+        new_id = enqueue(uow.conn, original.template, context, now,
                          redemption_id=original.redemption_id, reprint_of=original.reprint_of or original.id)
         job = uow.session.get(PrintJob, new_id)
         uow.commit()

@@ -90,3 +90,18 @@ def test_a_forged_or_garbled_signature_shows_the_public_page(app: Flask, api: Ap
     path, _, signature = link.partition("?s=")
     for wrong in ("", "aaaaaaaaaaaaaaaa", signature[:-1], signature[:-2] + "zz", "!" * 30, signature * 3):
         assert not _owner_sees_progress(app, f"{path}?s={wrong}"), wrong
+
+
+def test_a_reprinted_card_job_carries_a_link_that_still_works(app: Flask, api: Api, store: Store,
+                                                                clock: FakeClock) -> None:
+    status, body = api.post("/api/v1/referral-codes", {"customer": {"phone": PHONE}, "print": "card"})
+    assert status == 201
+    _print_card(api, store)  # a new card since: the first card's link is revoked
+    clock.advance(days=200)  # and it would have expired by now anyway
+    status, again = api.post(f"/api/v1/print-jobs/{body['print_job_id']}/reprint")
+    assert status == 201, again
+    with UnitOfWork(store.db, write=False) as uow:
+        job = uow.session.get(PrintJob, again["id"])
+        assert job is not None and job.context["reprint"] is True
+        url = urlsplit(str(job.context["landing_url"]))
+    assert _owner_sees_progress(app, f"{url.path}?{url.query}")

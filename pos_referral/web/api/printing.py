@@ -62,7 +62,7 @@ def reprint_job(job_id: int) -> tuple[Response, int]:
     if job_id > MAX_JOB_ID:
         raise _job_not_found(job_id)
     store = current_store()
-    job = print_jobs.reprint(store.db, job_id, store.ctx.clock())
+    job = print_jobs.reprint(store.db, job_id, store.ctx.clock(), ctx=store.ctx)
     if job is None:
         raise _job_not_found(job_id)
     if store.print_worker is not None:
