@@ -13,6 +13,7 @@ from pos_referral.config import Settings, load_settings
 from pos_referral.resources import kiosk_ui_dir
 from pos_referral.web import register_blueprints
 from pos_referral.web.auth import CENTRAL, EXTENSION, csrf
+from pos_referral.web.hosts import restrict_hosts
 from pos_referral.web.i18n import init_i18n
 from pos_referral.web.problems import register_error_handlers
 
@@ -47,5 +48,6 @@ def create_app(
     csrf.init_app(app)
     init_i18n(app, store)  # Flask-Babel: catalogs compiled into the data folder, store language default
     register_error_handlers(app)
+    restrict_hosts(app, store.settings)  # before every blueprint's own checks
     register_blueprints(app)
     return app

@@ -6,11 +6,14 @@ because the person reading it is a shop owner at a POS machine, not a Python dev
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import socket
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -35,7 +38,28 @@ class StoreSection(_Section):
     timezone: str = "UTC"
     language: Literal["en", "id", "nb", "th", "it", "pl"] = "en"
     currency: str = Field("EUR", min_length=3, max_length=3)
-    public_base_url: str = ""
+    public_base_url: str = ""  # the one source of every public link (QR, card, mail); see Settings.public_base
+    allowed_hosts: tuple[str, ...] = ()  # Host names this service answers to; empty = any
+    owner_link_days: int = Field(180, ge=1, le=3650)  # an owner's signed link (?s=) stops working after this
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _plain_base(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"expected an address such as 'https://shop.example', not {value!r}")
+        return value.strip().rstrip("/")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: Any) -> Any:
+        if isinstance(value, str):  # from the environment: POS_REFERRAL_STORE__ALLOWED_HOSTS=a.example,b.example
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(str(part).strip().lower() for part in value)
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -150,6 +174,41 @@ class Settings(BaseModel):
 
     def program(self, program_id: str) -> Program | None:
         return next((p for p in self.programs if p.id == program_id), None)
+
+    @property
+    def public_base(self) -> str:
+        """Where every public link (receipt QR, card, landing page, mail) points, without a trailing slash.
+
+        Only from configuration, never from a request (its ``Host`` header is the caller's to forge):
+        ``[store] public_base_url``, else the listen address; a wildcard listen address (0.0.0.0, ::)
+        becomes this machine's host name, the one name of it that does not depend on the network."""
+        configured = self.config.store.public_base_url
+        if configured:
+            return configured
+        server = self.config.server
+        host = server.host.strip("[]")
+        if host in ("", "0.0.0.0", "::"):
+            host = socket.gethostname() or "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{server.port}"
+
+    def public_base_warning(self) -> str | None:
+        """Said once when serving starts: links that only this machine can open, or None."""
+        if self.config.store.public_base_url:
+            return None
+        base = self.public_base
+        host = urlsplit(base).hostname or ""
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if loopback:
+            return (f"[store] public_base_url is empty: receipt QR codes, cards and mails point at {base}, "
+                    f"which phones cannot reach (127.0.0.1 is the phone itself); set it to the address "
+                    f"customers' phones can open")
+        return (f"[store] public_base_url is empty: receipt QR codes, cards and mails point at {base}; "
+                f"set it if phones cannot open that address")
 
 
 def _describe(err: ValidationError) -> str:

@@ -8,7 +8,7 @@ import waitress
 from pos_referral import create_app
 from pos_referral.bootstrap import build_store
 from pos_referral.cli.options import Obj
-from pos_referral.cli.serving import quiet_queue_warnings
+from pos_referral.cli.serving import quiet_queue_warnings, say_where_links_point
 from pos_referral.db import migrate
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
@@ -30,6 +30,7 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     server = settings.config.server
     click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
                f"(data: {settings.data_dir})")
+    say_where_links_point(settings)
     quiet_queue_warnings()
     try:
         waitress.serve(app, host=server.host, port=server.port, threads=server.threads, ident="pos-referral",

@@ -70,6 +70,8 @@ class Code(Base):
     till_id: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # referral codes: bumped when the customer's card is printed again, ending older owner links (?s=)
+    owner_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     # vouchers only
     reward_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))  # indexed: ix_codes_reward_id
     redeemed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())

@@ -51,6 +51,9 @@ class Friend:
 
     customer_id: str
     already_referred: bool  # has used a friend's code in this program before
+    # has bought here before (a referral or voucher used on a sale, a code given on a receipt); merely being
+    # registered (a kiosk join, a card, someone typing this number) does not make a customer "not new"
+    has_bought: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def decide_referral(f: ReferralFacts) -> Decision:
             return Decision("self_referral")
         if f.friend.already_referred:
             return Decision("already_referred")
-        if program.new_customers_only:
+        if program.new_customers_only and f.friend.has_bought:
             return Decision("not_new_customer")
     if f.basket_minor < program.minimum_basket:
         return Decision("below_minimum")

@@ -18,7 +18,7 @@ class IssuedCard:
     print_job_id: int | None
 
 
-def issue_with_card(ctx: StoreContext, given: CustomerInput, *, channel: str, till_id: str, base_url: str,
+def issue_with_card(ctx: StoreContext, given: CustomerInput, *, channel: str, till_id: str,
                     language: str, print_card: bool = True, reprint_owner: bool = False,
                     staff: str = "") -> IssuedCard:
     """A customer's referral code, then a referral card print job carrying the owner's signed link.
@@ -29,13 +29,14 @@ def issue_with_card(ctx: StoreContext, given: CustomerInput, *, channel: str, ti
     card job fail to queue, the code stands and the till can print the card again.
     """
     issued = issue_code(ctx, given, channel=channel, till_id=till_id, staff=staff)
-    landing = ctx.landing_url(issued.code, base_url)
+    landing = ctx.landing_url(issued.code)
     job_id = None
     if print_card and (issued.created or reprint_owner):
         program = ctx.settings.program(issued.program_id) or ctx.settings.default_program
         # a returning referrer's card shows their named status (services/promo/ambassador.py)
         extra = {} if issued.created else card_context(ctx, issued.customer_id, program)
         job_id = print_jobs.queue_card(ctx, code=issued.code, first_name=given.first_name, language=language,
-                                       program=program, owner_url=owner_links.owner_url(ctx, landing, issued.code),
+                                       program=program,
+                                       owner_url=owner_links.card_url(ctx, issued.code, created=issued.created),
                                        extra=extra)
     return IssuedCard(issued, landing, job_id)

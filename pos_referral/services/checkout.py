@@ -78,8 +78,16 @@ _REFERRED = (
     .where(Redemption.program_id == sa.bindparam("program_id"), Redemption.friend_id == Customer.id)
     .exists()
 )
-_FRIEND_BY_HASH = sa.select(Customer.id, _REFERRED).where(Customer.identity_hash == sa.bindparam("value"))
-_FRIEND_BY_ID = sa.select(Customer.id, _REFERRED).where(Customer.id == sa.bindparam("value"))
+# a purchase this store knows of: a referral code used on a sale, a voucher spent, or an own code given on a
+# receipt (the receipt channel is a sale's); a registration alone (kiosk, card, API) is not a purchase
+_BOUGHT = sa.or_(
+    sa.select(Redemption.id).where(Redemption.friend_id == Customer.id).exists(),
+    sa.select(Code.code).where(Code.customer_id == Customer.id, sa.or_(
+        sa.and_(Code.kind == "voucher", Code.redeemed_at.is_not(None)),
+        sa.and_(Code.kind == "referral", Code.channel == "receipt"))).exists(),
+)
+_FRIEND_BY_HASH = sa.select(Customer.id, _REFERRED, _BOUGHT).where(Customer.identity_hash == sa.bindparam("value"))
+_FRIEND_BY_ID = sa.select(Customer.id, _REFERRED, _BOUGHT).where(Customer.id == sa.bindparam("value"))
 _CAP_USAGE = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Reward.amount_minor), 0)).where(
     Reward.customer_id == sa.bindparam("customer_id"),
     Reward.program_id == sa.bindparam("program_id"),
@@ -126,7 +134,7 @@ def find_friend(conn: sa.Connection, ctx: StoreContext, given: CustomerInput, pr
     else:
         return None
     row = conn.execute(query, {"program_id": program_id, "value": value}).first()
-    return None if row is None else Friend(row[0], bool(row[1]))
+    return None if row is None else Friend(row[0], bool(row[1]), bool(row[2]))
 
 
 def _known_customer(conn: sa.Connection, ctx: StoreContext, given: CustomerInput) -> str | None:

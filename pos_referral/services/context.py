@@ -32,7 +32,11 @@ class StoreContext:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.settings.config.store.timezone)
 
-    def landing_url(self, code: str, base_url: str) -> str:
-        base = self.settings.config.store.public_base_url or base_url
-        return f"{base.rstrip('/')}/r/{code}"
+    @property
+    def public_base(self) -> str:
+        """The address in every public link; from the configuration only (``Settings.public_base``)."""
+        return self.settings.public_base
+
+    def landing_url(self, code: str) -> str:
+        return f"{self.public_base}/r/{code}"
 

@@ -189,16 +189,17 @@ def share_texts(settings: Settings, program: Program, lang: str, *, code: str, l
     return out
 
 
-def sample_context(settings: Settings, program: Program, lang: str, base_url: str) -> dict[str, Any]:
+def sample_context(settings: Settings, program: Program, lang: str) -> dict[str, Any]:
     """Made-up customer values for the manager's preview page (never a real customer's)."""
     code = "2K3M7QW2XC9P4T"
+    base_url = settings.public_base
     now = date.today()
     return program_context(
-        settings, program, lang, code=code, link=f"{base_url.rstrip('/')}/r/{code}",
+        settings, program, lang, code=code, link=f"{base_url}/r/{code}",
         first_name="Ann", referrer_name="Ann", note=render("invitation_note", lang, program_context(
             settings, program, lang), folder=messages_folder(settings)).text,
         hold_until=date_text(now, lang), reward=reward_text(program.referrer_reward, settings.config.store.currency,
                                                            lang, folder=messages_folder(settings)),
         voucher_display_code="V2K3-M7QW-2XC9-P4", expires=date_text(now, lang), referrals=5,
-        status="Ambassador", perk="", unsubscribe_url=f"{base_url.rstrip('/')}/unsubscribe/example", qr_cid="",
+        status="Ambassador", perk="", unsubscribe_url=f"{base_url}/unsubscribe/example", qr_cid="",
     )

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from pos_referral.db.base import table
 from pos_referral.db.engine import Database
-from pos_referral.db.models import Customer, PrintJob, Redemption
+from pos_referral.db.models import Code, Customer, PrintJob, Redemption
 from pos_referral.domain.codes import format_display
 from pos_referral.domain.money import format_money
 from pos_referral.domain.rules import Program
@@ -52,13 +52,21 @@ def find(db: Database, job_id: int) -> PrintJob | None:
         return read.session.get(PrintJob, job_id)
 
 
-def reprint(db: Database, job_id: int, now: datetime) -> PrintJob | None:
-    """A new job with the same content, marked REPRINT on the paper; None for an unknown job."""
+def reprint(db: Database, job_id: int, now: datetime, *, ctx: StoreContext | None = None) -> PrintJob | None:
+    """A new job with the same content, marked REPRINT on the paper; None for an unknown job.
+
+    With the store's ``ctx``, a receipt footer or card gets its owner link signed again (today's expiry,
+    the code's current generation, the configured address): the old paper's may have expired or been revoked."""
     with UnitOfWork(db, write=True) as uow:
         original = uow.session.get(PrintJob, job_id)
         if original is None:
             return None
-        new_id = enqueue(uow.conn, original.template, {**original.context, "reprint": True}, now,
+        context = {**original.context, "reprint": True}
+        code = str(context.get("code") or "")
+        if ctx and original.template in ("referral_footer", "referral_card") and code and context.get("landing_url"):
+            context["landing_url"] = owner_links.owner_url(ctx, ctx.landing_url(code), code,
+                                                           owner_links.generation(uow.session, code))
+        new_id = enqueue(uow.conn, original.template, context, now,
                          redemption_id=original.redemption_id, reprint_of=original.reprint_of or original.id)
         job = uow.session.get(PrintJob, new_id)
         uow.commit()
@@ -89,8 +97,9 @@ def queue_footer(db: so.Session | sa.Connection, ctx: StoreContext, *, first_nam
     the owner here, only when there is a printer to print it), in the redemption's transaction."""
     if ctx.settings.config.printer.type == "none":
         return None
+    owner_url = owner_links.owner_url(ctx, landing_url, code, owner_links.generation(db, code))
     context = footer_context(ctx, first_name=first_name, code=code, discount_minor=discount_minor, program=program,
-                             owner_url=owner_links.owner_url(ctx, landing_url, code), language=language)
+                             owner_url=owner_url, language=language)
     return enqueue(db, "referral_footer", context, ctx.clock(), redemption_id=redemption_id)
 
 
@@ -102,21 +111,23 @@ def queue_card(ctx: StoreContext, *, code: str, first_name: str, language: str, 
     return queue(ctx, "referral_card", {**context, **(extra or {})})
 
 
-def redemption_footer(ctx: StoreContext, redemption_id: str, base_url: str) -> dict[str, object] | None:
+def redemption_footer(ctx: StoreContext, redemption_id: str) -> dict[str, object] | None:
     """The footer context the print queue would use for this redemption (the friend's own new code,
     the discount they got), for POS programs that print their own receipts; None when the redemption
     is unknown or had no referral code (a voucher)."""
     with UnitOfWork(ctx.db, write=False) as read:
         row = read.session.execute(
             sa.select(Redemption.friend_code, Redemption.discount_minor, Redemption.program_id,
-                      Customer.first_name, Customer.language)
+                      Customer.first_name, Customer.language, Code.owner_generation)
             .join(Customer, Customer.id == Redemption.friend_id)
+            .outerjoin(Code, Code.code == Redemption.friend_code)
             .where(Redemption.id == redemption_id)
         ).one_or_none()
     if row is None or not row.friend_code:
         return None
     program = ctx.settings.program(row.program_id) or ctx.settings.default_program
-    landing = ctx.landing_url(row.friend_code, base_url)
+    landing = ctx.landing_url(row.friend_code)
     return footer_context(ctx, first_name=row.first_name, code=row.friend_code, discount_minor=row.discount_minor,
-                          program=program, owner_url=owner_links.owner_url(ctx, landing, row.friend_code),
+                          program=program,
+                          owner_url=owner_links.owner_url(ctx, landing, row.friend_code, row.owner_generation or 0),
                           language=row.language)

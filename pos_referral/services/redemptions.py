@@ -94,7 +94,7 @@ _CONSTRAINT_REASONS = {"uq_redemptions_sale": "sale_already_used", "uq_redemptio
                        "uq_customers_identity_hash": "already_referred"}
 
 
-def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url: str) -> Answer:
+def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str) -> Answer:
     """Apply a referral or voucher code to a sale. Refusals raise ``Refusal`` and write nothing
     but their report fact. The answer is returned only after its COMMIT is on disk."""
     key = f"{req.till_id}:{idempotency_key}"
@@ -103,7 +103,7 @@ def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url
         with UnitOfWork(ctx.db, write=True) as uow:
             answer = _replay(uow.conn, key, req.body_hash)
             if answer is None:
-                answer = _record(uow.conn, ctx, req, key, now, base_url)
+                answer = _record(uow.conn, ctx, req, key, now)
                 uow.commit()
     except Refusal as exc:
         report_facts.record(ctx.db, report_facts.Fact(
@@ -113,15 +113,14 @@ def redeem(ctx: StoreContext, req: RedeemRequest, idempotency_key: str, base_url
     return answer
 
 
-def _record(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str, now: datetime,
-            base_url: str) -> Answer:
+def _record(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str, now: datetime) -> Answer:
     ev = evaluate(conn, ctx, req.code, req.basket_minor, req.customer, now, recording=True)
     if req.expected_kind is not None and ev.kind is not req.expected_kind:
         raise Refusal("wrong_kind", "This is a referral code, not a voucher.")
     ev.refuse()
     try:
         if ev.kind is CodeKind.REFERRAL:
-            body = _record_referral(conn, ctx, req, ev, now, base_url)
+            body = _record_referral(conn, ctx, req, ev, now)
         else:
             body = _record_voucher_use(conn, ctx, req, ev, now)
         conn.execute(_INSERT_IDEMPOTENCY, dict(
@@ -135,7 +134,7 @@ def _record(conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, key: str
 
 
 def _record_referral(
-    conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, ev: Evaluation, now: datetime, base_url: str
+    conn: sa.Connection, ctx: StoreContext, req: RedeemRequest, ev: Evaluation, now: datetime
 ) -> dict[str, Any]:
     assert ev.program is not None and ev.code_row is not None
     program, code_row = ev.program, ev.code_row
@@ -183,7 +182,7 @@ def _record_referral(
                            reward_id=reward_id, sale_id=req.sale_id))
         reward_body = {"status": "pending", "hold_until": hold_until.isoformat()}
     conn.execute(_INSERT_LEDGER, ledger)
-    landing = ctx.landing_url(own.code, base_url)
+    landing = ctx.landing_url(own.code)
     job_id = queue_footer(conn, ctx, first_name=req.customer.first_name, language=req.customer.language,
                           code=own.code, discount_minor=ev.discount_minor, program=program,
                           landing_url=landing, redemption_id=redemption_id)

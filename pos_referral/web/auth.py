@@ -29,11 +29,6 @@ def current_central() -> Central | None:
     return central
 
 
-def base_url() -> str:
-    """This service's own address as the client reached it (used when no public URL is configured)."""
-    return request.host_url.rstrip("/")
-
-
 def till_signed_in(till_id: str | None = None) -> bool:
     """Someone signed in at a till in this browser session (at ``till_id``, when given)."""
     return bool(session.get("till_id")) and session.get("role") in ROLES and (

@@ -14,7 +14,7 @@ from pos_referral.domain.text import clean_name
 from pos_referral.services import cards
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import SequenceExhausted
-from pos_referral.web.auth import base_url, current_store
+from pos_referral.web.auth import current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.offer_text import friend_offer, referrer_offer
 
@@ -60,12 +60,11 @@ def join() -> tuple[str, int]:
     limit.record_failure(key)  # every join counts against the limit, not only failures
     given = CustomerInput(identity=identity, first_name=first_name, language=current_language())
     try:
-        card = cards.issue_with_card(store.ctx, given, channel="kiosk", till_id="kiosk", base_url=base_url(),
-                                       language=current_language())
+        cards.issue_with_card(store.ctx, given, channel="kiosk", till_id="kiosk", language=current_language())
     except SequenceExhausted:
         return _form(_("We cannot make new codes right now. Please ask at the till."), 503, **values)
-    if not card.issued.created:  # never show or print someone's existing code to whoever typed their number
-        return render_template("kiosk_done.html", display_code="", created=False, printed=False,
-                               first_name=""), 200
-    return render_template("kiosk_done.html", display_code=card.issued.display_code, created=True,
-                           printed=card.print_job_id is not None, first_name=first_name), 201
+    # One answer whether the contact was new or already known (no oracle for who is a customer): the code
+    # is never shown on screen, the card (printed only for a new customer) carries it, and an existing
+    # customer's code is never shown or printed to whoever typed their number.
+    printer = store.settings.config.printer.type != "none"
+    return render_template("kiosk_done.html", printer=printer, first_name=first_name), 200

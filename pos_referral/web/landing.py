@@ -32,7 +32,7 @@ from pos_referral.domain.money import parse_money
 from pos_referral.domain.rules import Program
 from pos_referral.services import checkout, landing_page, messages, owner_links, rewards
 from pos_referral.services.promo import ambassador
-from pos_referral.web.auth import base_url, current_store
+from pos_referral.web.auth import current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.offer_text import friend_offer, program_text, referrer_offer
 from pos_referral.web.promo.public import follow_phone_language, public_page
@@ -134,8 +134,8 @@ def landing(code: str) -> Response:
         query = f"?{request.query_string.decode('ascii', 'replace')}" if request.query_string else ""
         return redirect(url_for("landing.landing", code=row.code) + query, 301)
     program = info.program
-    public_url = ctx.landing_url(row.code, base_url())
-    owner = owner_links.is_owner(ctx, row.code, request.args.get("s"))
+    public_url = ctx.landing_url(row.code)
+    owner = owner_links.is_owner(ctx, row.code, row.owner_generation, request.args.get("s"))
     language = current_language()
     landing_page.count_visit(ctx, row.code, language)
     first_name = landing_page.referrer_first_name(ctx, row.customer_id)

@@ -42,7 +42,7 @@ def test_landing_page_follows_the_phone_language_and_switches(
 def test_share_links_carry_the_message_and_the_public_link(browser: Any, shop: Shop, screenshots: Screenshots) -> None:
     context, page = _phone(browser, "en-GB")
     try:
-        signed = owner_url(shop.store.ctx, f"{shop.url}/r/{shop.referrer_code}", shop.referrer_code)
+        signed = owner_url(shop.store.ctx, f"{shop.url}/r/{shop.referrer_code}", shop.referrer_code, 0)
         page.goto(signed)
         expect(page.locator("#progress")).to_contain_text("0 friends joined")
         screenshots.save(page, "landing-owner.png")

@@ -67,9 +67,9 @@ def test_ambassador_sees_status_and_perk_on_their_landing_page(api: Api, store: 
                                                                app: Flask) -> None:
     code = make_ambassador(api, store, clock)["code"]
     client = app.test_client()
-    own = client.get(owner_url(store.ctx, f"/r/{code}", code)).get_data(as_text=True)
+    own = client.get(owner_url(store.ctx, f"/r/{code}", code, 0)).get_data(as_text=True)
     assert "Your status: Ambassador" in own and "Your perk: a free tote bag and early access to sales" in own
-    polish = client.get(owner_url(store.ctx, f"/r/{code}", code) + "&lang=pl").get_data(as_text=True)
+    polish = client.get(owner_url(store.ctx, f"/r/{code}", code, 0) + "&lang=pl").get_data(as_text=True)
     assert "Twój status: Ambasador" in polish
     public = app.test_client().get(f"/r/{code}").get_data(as_text=True)
     assert "Ambassador" not in public  # a friend's view shows nothing about the owner but a first name

@@ -26,7 +26,7 @@ def test_quote_and_redemption_answers_are_json_with_the_contract_fields(api: Api
     assert r.json is not None and r.json["eligible"] is True and r.json["discount"] == "4.00"
     status, body = api.redeem(code, "S1", "40.00", email="f@example.com")
     assert status == 201 and body["discount"] == "4.00" and body["friend_code"]["landing_url"].startswith(
-        "http://localhost/r/")
+        "http://127.0.0.1:8000/r/")  # the listen address: links come from the configuration
 
 
 def test_refusals_and_bad_tokens_are_problem_json(api: Api) -> None:

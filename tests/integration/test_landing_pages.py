@@ -40,7 +40,7 @@ def test_owner_sees_progress_only_with_the_signed_link(app: Flask, api: Api, sto
     status, _ = api.redeem(code, "S-1", phone="+4798765432")
     assert status == 201
     client = app.test_client()
-    signed = owner_url(store.ctx, f"/r/{code}", code)
+    signed = owner_url(store.ctx, f"/r/{code}", code, 0)
     html = client.get(signed).get_data(as_text=True)
     assert "1 friend joined" in html and "1 reward waiting" in html
     assert "5 more friends until Ambassador" in html  # a referral counts once its reward is released
@@ -96,7 +96,7 @@ def test_guessing_codes_is_rate_limited(app: Flask, store: Store) -> None:
 
 def test_share_links_hold_the_public_link_not_the_signature(app: Flask, api: Api, store: Store) -> None:
     code = api.issue()["code"]
-    html = app.test_client().get(owner_url(store.ctx, f"/r/{code}", code)).get_data(as_text=True)
+    html = app.test_client().get(owner_url(store.ctx, f"/r/{code}", code, 0)).get_data(as_text=True)
     links = re.findall(r'href="((?:https://|sms:|mailto:)[^"]+)"', html)
     assert len(links) == 5 and all(f"r/{code}" in link and "%3Fs%3D" not in link and "?s=" not in link
                                    for link in links)

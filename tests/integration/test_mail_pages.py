@@ -50,7 +50,7 @@ def inbox() -> Iterator[tuple[Inbox, Server]]:
 
 def owner(api: Api, store: Store) -> tuple[dict[str, Any], str]:
     issued = api.issue(phone="+4791234567", first_name="Ann")
-    return issued, owner_links.owner_signature(store.ctx, issued["code"])
+    return issued, owner_links.owner_signature(store.ctx, issued["code"], 0)
 
 
 def rows(store: Store) -> list[MailMessage]:
@@ -104,8 +104,11 @@ def test_referrer_invites_friends_no_relay_and_addresses_are_forgotten(
         blocks = list(uow.session.scalars(sa.select(MailBlock.address_hash)))
     assert len(blocks) == 1 and "example" not in blocks[0]
     again = client.post(f"/invite/{issued['code']}?s={sig}", data={"email": [mail["To"]], "note": "hi"})
-    assert again.status_code == 201 and "asked us not to send" in again.get_data(as_text=True)
-    assert len(rows(store)) == 2
+    # answered as if sent: the referrer does not learn that this friend opted out
+    assert again.status_code == 201 and "1 invitations on their way" in again.get_data(as_text=True)
+    MailWorker(store.ctx, server.transport).send_due()
+    assert len(box.mails) == 2 and [r.status for r in rows(store)] == ["sent", "sent", "cancelled"]
+    assert rows(store)[2].to_addr == ""
 
 
 def test_invitations_are_limited(api: Api, store: Store, app: Flask) -> None:

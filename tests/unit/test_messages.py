@@ -12,11 +12,12 @@ from pos_referral.services import messages
 
 @pytest.fixture
 def settings(config_path: Path, tmp_path: Path) -> Settings:
-    return load_settings(config_path, data_dir=tmp_path / "data", environ={})
+    return load_settings(config_path, data_dir=tmp_path / "data", environ={},
+                         overrides={"store": {"public_base_url": "https://shop.example"}})
 
 
 def context(settings: Settings, lang: str) -> dict[str, object]:
-    return messages.sample_context(settings, settings.default_program, lang, "https://shop.example")
+    return messages.sample_context(settings, settings.default_program, lang)
 
 
 @pytest.mark.parametrize("lang", messages.LANGUAGES)

@@ -27,7 +27,15 @@ from pos_referral.services.unit_of_work import UnitOfWork
 MAX_FRIENDS = 5
 PER_DAY = 10  # invitations per referrer in any 24 hours
 NOTE_LIMIT = 500
-_LINKISH = re.compile(r"(?i)\b(?:https?://|www\.)\S*|\S+\.(?:com|net|org|info|xyz|ru|cn|io|ly|me)/\S*")
+# A word is a link when it has a scheme or a host name in it: "http://x", "www.x.co", "evil.com", "bit.ly/x",
+# "ann@evil.shop", "evil .com" (any top-level domain, compared after NFKC so that full-width "ｅｖｉｌ．ｃｏｍ"
+# counts too). The price: a sentence typed without a space after its full stop ("Hi.How") loses that word.
+_LINKISH = re.compile(r"(?i)(?:^|[^\w.])(?:[a-z][a-z0-9+.-]*:/{1,3}|www\.)"
+                      r"|(?:^|\w)[.\u3002\uff61](?:xn--|[^\W\d_]{2,63}(?![^\W_]))")
+
+
+def _looks_like_link(word: str) -> bool:
+    return _LINKISH.search(unicodedata.normalize("NFKC", word)) is not None
 
 
 class InviteError(ValueError):
@@ -41,7 +49,7 @@ class InviteError(ValueError):
 @dataclass
 class InviteResult:
     queued: int = 0
-    blocked: int = 0  # friends who asked for no more invitations
+    blocked: int = 0  # friends who asked for no more invitations (never shown to the referrer)
     duplicates: int = 0
     left_today: int = 0
     invalid: list[str] = field(default_factory=list)
@@ -50,8 +58,7 @@ class InviteResult:
 def clean_note(raw: str) -> str:
     """The referrer's message as plain text: no control characters, no links, at most 500 characters."""
     text = "".join(ch for ch in raw if ch in "\n" or unicodedata.category(ch)[0] != "C")
-    text = _LINKISH.sub("", text)
-    text = "\n".join(" ".join(line.split()) for line in text.splitlines())
+    text = "\n".join(" ".join(w for w in line.split() if not _looks_like_link(w)) for line in text.splitlines())
     return re.sub(r"\n{3,}", "\n\n", text).strip()[:NOTE_LIMIT]
 
 
@@ -61,7 +68,7 @@ def default_note(ctx: StoreContext, program: Program, lang: str) -> str:
 
 
 def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, emails: list[str], note: str,
-           lang: str, base_url: str) -> InviteResult:
+           lang: str) -> InviteResult:
     """Queue one invitation per valid, new, unblocked address (all in one transaction)."""
     if not ctx.settings.config.mail.enabled:
         raise InviteError("mail_off", "Invitations by email are not switched on in this shop.")
@@ -86,8 +93,7 @@ def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, 
         raise InviteError("invalid_address", "Please check: " + ", ".join(result.invalid))
     lang = messages.language(lang)
     now = ctx.clock()
-    public_link = ctx.landing_url(code, base_url)  # the referrer's own public page, never the owner's link
-    site = (ctx.settings.config.store.public_base_url or base_url).rstrip("/")
+    public_link = ctx.landing_url(code)  # the referrer's own public page, never the owner's link
     with UnitOfWork(ctx.db, write=True) as uow:  # BEGIN IMMEDIATE: the daily count cannot be raced
         session = uow.session
         used = int(session.scalar(sa.select(sa.func.count()).select_from(MailMessage).where(
@@ -100,13 +106,17 @@ def invite(ctx: StoreContext, *, code: str, referrer_id: str, program: Program, 
                                         referrer_name=first_name, note=clean_note(note))
         for address in addresses:
             if contacts.is_blocked(session, ctx, address):
+                # answered as if sent (the referrer must not learn who opted out), and counted against the
+                # day's invitations like one: a row without an address, which the mail worker cancels
                 result.blocked += 1
+                queue_mail(session, kind="invitation", customer_id=referrer_id, language=lang, to_addr="",
+                           context={}, now=now)
                 continue
             token = contacts.block_token(ctx, address)
-            unsubscribe = f"{site}/unsubscribe/{token}"
+            unsubscribe = f"{ctx.public_base}/unsubscribe/{token}"
             queue_mail(session, kind="invitation", customer_id=referrer_id, language=lang, to_addr=address,
                        context={**base, "unsubscribe_url": unsubscribe}, now=now)
             result.queued += 1
         uow.commit()
-    result.left_today = max(PER_DAY - used - result.queued, 0)
+    result.left_today = max(PER_DAY - used - result.queued - result.blocked, 0)
     return result

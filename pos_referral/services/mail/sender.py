@@ -46,13 +46,6 @@ def qr_png(data: str) -> bytes:
     return out.getvalue()
 
 
-def base_url(settings: Settings) -> str:
-    """The address in mails; without ``[store] public_base_url`` only this machine could open it."""
-    configured = settings.config.store.public_base_url
-    server = settings.config.server
-    return (configured or f"http://{server.host}:{server.port}").rstrip("/")
-
-
 def compose(settings: Settings, *, kind: str, to_addr: str, language: str, context: Mapping[str, Any],
             unsubscribe_url: str) -> EmailMessage:
     """The whole mail; ``kind`` is the outbox kind (``reward_ready``), the template is ``mail_<kind>``."""

@@ -26,7 +26,6 @@ from pos_referral.services import messages, owner_links
 from pos_referral.services.context import StoreContext
 from pos_referral.services.mail import contacts
 from pos_referral.services.mail.outbox import queue_mail
-from pos_referral.services.mail.sender import base_url
 from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -43,11 +42,11 @@ def _base(ctx: StoreContext, program: Program, lang: str, **extra: Any) -> dict[
 
 
 def _owner_link(session: so.Session, ctx: StoreContext, customer_id: str, program_id: str) -> tuple[str, str]:
-    code = session.scalar(sa.select(Code.code).where(Code.customer_id == customer_id, Code.program_id == program_id,
-                                                     Code.kind == "referral")) or ""
-    if not code:
+    row = session.execute(sa.select(Code.code, Code.owner_generation).where(
+        Code.customer_id == customer_id, Code.program_id == program_id, Code.kind == "referral")).first()
+    if row is None:
         return "", ""
-    return code, owner_links.owner_url(ctx, ctx.landing_url(code, base_url(ctx.settings)), code)
+    return row.code, owner_links.owner_url(ctx, ctx.landing_url(row.code), row.code, row.owner_generation)
 
 
 def _reward_values(ctx: StoreContext, reward: Reward, lang: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pos_referral.services.context import StoreContext
 from pos_referral.services.mail import contacts
 from pos_referral.services.mail import outbox as mail_outbox
-from pos_referral.services.mail.sender import MailFailure, SmtpTransport, Transport, base_url, compose
+from pos_referral.services.mail.sender import MailFailure, SmtpTransport, Transport, compose
 from pos_referral.services.mail.status import plan_reminders, plan_status_mails
 from pos_referral.services.messages import MessageError
 from pos_referral.services.unit_of_work import UnitOfWork
@@ -39,9 +39,6 @@ class MailWorker:
 
     @classmethod
     def from_settings(cls, ctx: StoreContext) -> MailWorker:
-        if not ctx.settings.config.store.public_base_url:
-            logger.warning("[store] public_base_url is empty: links in mails point at %s, which phones "
-                           "cannot open", base_url(ctx.settings))
         return cls(ctx, SmtpTransport.from_config(ctx.settings.config.mail))
 
     def run_once(self) -> SendSummary:
@@ -77,7 +74,7 @@ class MailWorker:
             contact = contacts.active_contact(uow.session, mail.customer_id)
         if contact is None:  # unsubscribed since the mail was queued: it must not go
             return None
-        url = f"{base_url(settings)}/unsubscribe/{contact.token}"
+        url = f"{settings.public_base}/unsubscribe/{contact.token}"
         context = {**mail.context, "first_name": contact.first_name or mail.context.get("first_name", "")}
         return compose(settings, kind=mail.kind, to_addr=contact.email, language=contact.language or mail.language,
                        context=context, unsubscribe_url=url)

@@ -10,7 +10,7 @@ from pos_referral.db.models import PrintJob
 from pos_referral.printing.profiles import UnknownProfileError
 from pos_referral.printing.render import Format, render_footer
 from pos_referral.services import print_jobs
-from pos_referral.web.auth import base_url, current_store, require_till
+from pos_referral.web.auth import current_store, require_till
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("api_print", __name__, url_prefix="/api/v1")
@@ -62,7 +62,7 @@ def reprint_job(job_id: int) -> tuple[Response, int]:
     if job_id > MAX_JOB_ID:
         raise _job_not_found(job_id)
     store = current_store()
-    job = print_jobs.reprint(store.db, job_id, store.ctx.clock())
+    job = print_jobs.reprint(store.db, job_id, store.ctx.clock(), ctx=store.ctx)
     if job is None:
         raise _job_not_found(job_id)
     if store.print_worker is not None:
@@ -84,7 +84,7 @@ def redemption_footer_bytes(redemption_id: str) -> Response:
         raise ApiProblem(422, "invalid_paper", "paper must be 58 or 80 (millimetres).", field="paper")
     store = current_store()
     profile = request.args.get("profile") or store.settings.config.printer.profile
-    context = print_jobs.redemption_footer(store.ctx, redemption_id, base_url())
+    context = print_jobs.redemption_footer(store.ctx, redemption_id)
     if context is None:
         raise ApiProblem(404, "redemption_not_found",
                          f"There is no referral redemption {redemption_id} with a footer to print.")

@@ -19,7 +19,7 @@ from pos_referral.web.api.input import (
     sale_id_field,
 )
 from pos_referral.web.api.views import code_status_view, quote_view
-from pos_referral.web.auth import base_url, current_store, require_till
+from pos_referral.web.auth import current_store, require_till
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -70,12 +70,12 @@ def issue_referral_code() -> tuple[Response, int]:
         raise ApiProblem(503, "codes_exhausted", str(exc)) from None
     except ValueError as exc:
         raise ApiProblem(404, "unknown_customer", str(exc), field="customer") from None
-    landing = store.ctx.landing_url(issued.code, base_url())
+    landing = store.ctx.landing_url(issued.code)
     job_id = None
     if to_print == "card":
         job_id = print_jobs.queue_card(store.ctx, code=issued.code, first_name=customer.first_name,
                                        language=customer.language, program=program,
-                                       owner_url=owner_links.owner_url(store.ctx, landing, issued.code))
+                                       owner_url=owner_links.card_url(store.ctx, issued.code, created=issued.created))
     return _created_or_ok(
         {
             "code": issued.code,
@@ -100,7 +100,7 @@ def show_referral_code(code: str) -> Response:
     except Refusal as exc:
         _note_failure(exc.code)
         raise
-    return jsonify(code_status_view(store.ctx, info, base_url()))
+    return jsonify(code_status_view(store.ctx, info))
 
 
 @bp.post("/checkouts/quote")
@@ -155,7 +155,7 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
         expected_kind=expected_kind,
     )
     try:
-        answer = redemptions.redeem(store.ctx, req, key, base_url())
+        answer = redemptions.redeem(store.ctx, req, key)
     except redemptions.IdempotencyConflict:
         raise ApiProblem(422, "idempotency_key_reused",
                          "This Idempotency-Key was already used with a different request body.") from None

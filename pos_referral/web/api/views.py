@@ -39,7 +39,7 @@ def offer_view(program: Program | None) -> dict[str, Any] | None:
     }
 
 
-def code_status_view(ctx: StoreContext, info: CodeInfo, base_url: str) -> dict[str, Any]:
+def code_status_view(ctx: StoreContext, info: CodeInfo) -> dict[str, Any]:
     row = info.code
     body: dict[str, Any] = {
         "code": row.code,
@@ -52,7 +52,7 @@ def code_status_view(ctx: StoreContext, info: CodeInfo, base_url: str) -> dict[s
         "offer": offer_view(info.program) if row.kind == "referral" else None,
     }
     if row.kind == "referral":
-        body["landing_url"] = ctx.landing_url(row.code, base_url)
+        body["landing_url"] = ctx.landing_url(row.code)
     elif info.voucher_reward is not None:
         r = info.voucher_reward
         body["voucher"] = {"type": r.reward_type, "amount": format_money(r.amount_minor), "item": r.item or None,

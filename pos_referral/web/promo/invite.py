@@ -17,7 +17,7 @@ from pos_referral.domain.errors import Refusal
 from pos_referral.services import checkout, messages, owner_links
 from pos_referral.services.mail import contacts as mail_contacts
 from pos_referral.services.mail import invite as mail_invite
-from pos_referral.web.auth import base_url, current_store
+from pos_referral.web.auth import current_store
 from pos_referral.web.i18n import current_language
 from pos_referral.web.promo.public import follow_phone_language, public_page
 
@@ -39,7 +39,7 @@ def _owned() -> tuple[checkout.CodeInfo, str]:
         abort(404)
     if info.code.kind != CodeKind.REFERRAL.value or info.program is None:
         abort(404)
-    if not owner_links.is_owner(ctx, info.code.code, signature):
+    if not owner_links.is_owner(ctx, info.code.code, info.code.owner_generation, signature):
         abort(404)
     return info, signature
 
@@ -82,8 +82,7 @@ def send_invites(code: str) -> Response:
     limit.record_failure(key)
     try:
         result = mail_invite.invite(store.ctx, code=info.code.code, referrer_id=info.code.customer_id,
-                                    program=info.program, emails=emails, note=note, lang=current_language(),
-                                    base_url=base_url())
+                                    program=info.program, emails=emails, note=note, lang=current_language())
     except mail_invite.InviteError as exc:
         return again(exc.code, 429 if exc.code == "rate_limited" else 422)
     return _page("promo/invite.html", info, signature, 201, note=note, emails=[""] * mail_invite.MAX_FRIENDS,

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from pos_referral.domain.rules import Program
 from pos_referral.services import messages
-from pos_referral.web.auth import base_url, current_store
+from pos_referral.web.auth import current_store
 from pos_referral.web.i18n import LANGUAGES, current_language
 from pos_referral.web.manager.auth import manager_required
 from pos_referral.web.promo.public import follow_phone_language, public_page
@@ -54,7 +54,7 @@ def preview_messages() -> str:
     folder = messages.messages_folder(store.settings)
     items: list[dict[str, Any]] = []
     try:
-        context = messages.sample_context(store.settings, program, lang, base_url())
+        context = messages.sample_context(store.settings, program, lang)
     except messages.MessageError as exc:
         context, items = {}, [{"kind": "_reward.txt", "error": str(exc)}]
     for kind in messages.KINDS if context else ():

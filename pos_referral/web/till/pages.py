@@ -21,7 +21,7 @@ from pos_referral.services.customers import CustomerInputError
 from pos_referral.services.overrides import OverrideError, OverrideRequest, record_override
 from pos_referral.services.tills import TILL_ID
 from pos_referral.web.api.input import customer_field, json_body, money_field, sale_id_field
-from pos_referral.web.auth import base_url, current_store, require_till_session, till_signed_in
+from pos_referral.web.auth import current_store, require_till_session, till_signed_in
 from pos_referral.web.i18n import REASON_TEXT, current_language
 from pos_referral.web.problems import ApiProblem
 from pos_referral.web.till.practice import demos
@@ -177,10 +177,10 @@ def issue() -> tuple[Response, int]:
     customer = customer_field(body, required=True)
     store = current_store()
     try:
-        card = cards.issue_with_card(store.ctx, customer, channel="card", till_id=till_id, base_url=base_url(),
-                                       language=customer.language, print_card=bool(body.get("print", True)),
-                                       reprint_owner=True,  # the cashier sees the customer in person
-                                       staff=str(session.get("staff") or ""))
+        card = cards.issue_with_card(store.ctx, customer, channel="card", till_id=till_id,
+                                     language=customer.language, print_card=bool(body.get("print", True)),
+                                     reprint_owner=True,  # the cashier sees the customer in person
+                                     staff=str(session.get("staff") or ""))
     except CustomerInputError as exc:
         raise ApiProblem(422, "invalid_request", str(exc), field="customer") from None
     answer: dict[str, Any] = {"code": card.issued.code, "display_code": card.issued.display_code,
