@@ -17,8 +17,9 @@ from pos_referral.central import service as central_service
 from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.base import utcnow
-from pos_referral.db.engine import Database, open_database, sqlite_url
+from pos_referral.db.engine import Database, database_path, open_database, sqlite_url
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
+from pos_referral.private_files import private_database
 from pos_referral.scanner.events import ScanBus
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import has_customers
@@ -100,7 +101,7 @@ def build_store(
     migrate_schema: bool = True,
 ) -> Store:
     """Open the database (migrated to head), load or create secrets, wire the services."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_database(database_path(settings.data_dir))  # data folder 0700, database (and -wal, -shm) 0600
     db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2)
     if migrate_schema:
         migrate.upgrade(db)

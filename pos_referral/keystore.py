@@ -16,6 +16,7 @@ from typing import Any
 
 from pos_referral.domain.codes import Keyring
 from pos_referral.domain.errors import Refusal
+from pos_referral.private_files import private_dir, restrict
 
 FILE_NAME = "secrets.json"
 
@@ -71,7 +72,7 @@ class UnjoinedSecrets(StoreSecrets):
 
 def save_secrets(data_dir: Path, value: StoreSecrets) -> None:
     """Write atomically (temp file + fsync + rename) with owner-only permissions."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = data_dir / FILE_NAME
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -85,6 +86,7 @@ def save_secrets(data_dir: Path, value: StoreSecrets) -> None:
 def load_or_create_secrets(data_dir: Path) -> StoreSecrets:
     path = data_dir / FILE_NAME
     if path.exists():
+        restrict(path)  # a file an older version (or a restore) left readable to others
         return StoreSecrets.from_dict(json.loads(path.read_text()))
     value = StoreSecrets.generate()
     save_secrets(data_dir, value)
