@@ -21,6 +21,7 @@ from pos_referral.db.engine import Database, database_path, open_database, sqlit
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
 from pos_referral.private_files import private_database
 from pos_referral.scanner.events import ScanBus
+from pos_referral.services import audit
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import has_customers
 from pos_referral.services.print_worker import PrintWorker
@@ -112,8 +113,12 @@ def build_store(
     # ``serve``); a store that already has customers under its own keys keeps selling as before, and its
     # relay reports the clash (sync/inbound.py)
     if settings.config.central.url and not has_joined(db) and not has_customers(db):
-        secrets = UnjoinedSecrets(keyring=secrets.keyring, pepper=secrets.pepper, session_key=secrets.session_key)
-    return _store(StoreContext(settings=settings, db=db, secrets=secrets, clock=clock))
+        secrets = UnjoinedSecrets(keyring=secrets.keyring, pepper=secrets.pepper, session_key=secrets.session_key,
+                                  audit_key=secrets.audit_key)
+    ctx = StoreContext(settings=settings, db=db, secrets=secrets, clock=clock)
+    if migrate_schema:  # (``db upgrade|downgrade`` build a store on a schema not yet at head)
+        audit.seal_legacy(ctx)  # a log from before the audit key: its first keyed entry now (services/audit.py)
+    return _store(ctx)
 
 
 def build_central(settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utcnow,
