@@ -61,8 +61,8 @@ def record(ctx: StoreContext, session: so.Session, actor: str, action: str, deta
     session.add(entry)
     session.flush()
     path = head_path(ctx.settings.data_dir)
-    if audit_head.may_advance(session, path):
-        count = int(session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0)
+    count = int(session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0)
+    if audit_head.may_advance(session, path, count):
         session.info["audit_head"] = Head(count, entry_id, entry.hash)
         if not session.info.get("audit_head_hooked"):
             session.info["audit_head_hooked"] = True
@@ -76,6 +76,12 @@ def _write_head(session: so.Session, path: Path) -> None:
         return
     try:
         private_dir(path.parent)
+        try:
+            current = read_head(path)
+        except HeadError:
+            current = None
+        if current is not None and current.entries >= head.entries:  # another process's later write won
+            return
         audit_head.write_head(path, head)
     except OSError:  # the entry is committed; the head lags until the next write (``audit verify`` says so)
         logger.exception("could not write the audit head file %s", path)

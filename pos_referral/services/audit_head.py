@@ -76,9 +76,10 @@ def write_head(path: Path, head: Head) -> None:
     replace_private(path, json.dumps(head.as_dict()).encode())
 
 
-def may_advance(session: so.Session, path: Path) -> bool:
-    """Whether the log (in this transaction) still holds the head's entry unchanged, so a new head may
-    replace it. False (and an error in the log) when the log was shortened or rewritten since."""
+def may_advance(session: so.Session, path: Path, entries: int) -> bool:
+    """Whether the log (in this transaction, now ``entries`` long) still holds the head's entry unchanged
+    and is longer than the head says, so a new head may replace it. False (and an error in the log)
+    when the log was shortened or rewritten since."""
     try:
         old = read_head(path)
     except HeadError:
@@ -87,7 +88,7 @@ def may_advance(session: so.Session, path: Path) -> bool:
     if old is None:
         return True
     mac = session.scalar(sa.select(AuditEntry.hash).where(AuditEntry.id == old.last_id))
-    if mac != old.mac:
+    if mac != old.mac or entries <= old.entries:
         logger.error("the audit log no longer holds entry %s as its head file says: it was shortened or "
                      "rewritten; run `pos-referral audit verify`", old.last_id)
         return False
