@@ -17,9 +17,11 @@ from pos_referral.central import service as central_service
 from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.base import utcnow
-from pos_referral.db.engine import Database, open_database, sqlite_url
+from pos_referral.db.engine import Database, database_path, open_database, sqlite_url
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
+from pos_referral.private_files import private_database
 from pos_referral.scanner.events import ScanBus
+from pos_referral.services import audit
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import has_customers
 from pos_referral.services.print_worker import PrintWorker
@@ -100,7 +102,7 @@ def build_store(
     migrate_schema: bool = True,
 ) -> Store:
     """Open the database (migrated to head), load or create secrets, wire the services."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_database(database_path(settings.data_dir))  # data folder 0700, database (and -wal, -shm) 0600
     db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2)
     if migrate_schema:
         migrate.upgrade(db)
@@ -111,8 +113,12 @@ def build_store(
     # ``serve``); a store that already has customers under its own keys keeps selling as before, and its
     # relay reports the clash (sync/inbound.py)
     if settings.config.central.url and not has_joined(db) and not has_customers(db):
-        secrets = UnjoinedSecrets(keyring=secrets.keyring, pepper=secrets.pepper, session_key=secrets.session_key)
-    return _store(StoreContext(settings=settings, db=db, secrets=secrets, clock=clock))
+        secrets = UnjoinedSecrets(keyring=secrets.keyring, pepper=secrets.pepper, session_key=secrets.session_key,
+                                  audit_key=secrets.audit_key)
+    ctx = StoreContext(settings=settings, db=db, secrets=secrets, clock=clock)
+    if migrate_schema:  # (``db upgrade|downgrade`` build a store on a schema not yet at head)
+        audit.seal_legacy(ctx)  # a log from before the audit key: its first keyed entry now (services/audit.py)
+    return _store(ctx)
 
 
 def build_central(settings: Settings, database_url: str, *, clock: Callable[[], datetime] = utcnow,

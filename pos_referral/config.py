@@ -143,6 +143,14 @@ class MailSection(_Section):
         return self
 
 
+class RetentionSection(_Section):
+    """How long records kept only for a while stay (services/retention.py purges them; ``db purge``)."""
+
+    idempotency_days: int = Field(30, ge=1, le=3650)  # a replayed Idempotency-Key answers the same within this
+    invite_mail_days: int = Field(90, ge=1, le=3650)  # an invited friend's address, if the mail was never sent
+    purge_interval_seconds: float = Field(3600.0, gt=0)  # how often ``serve`` purges
+
+
 class StoreConfig(_Section):
     store: StoreSection = StoreSection()
     server: ServerSection = ServerSection()
@@ -153,6 +161,7 @@ class StoreConfig(_Section):
     security: SecuritySection = SecuritySection()
     rewards: RewardsSection = RewardsSection()
     mail: MailSection = MailSection()
+    retention: RetentionSection = RetentionSection()
 
 
 class Settings(BaseModel):

@@ -1,8 +1,10 @@
-"""The store's secrets: code keys, identity pepper, session key — in ``<data_dir>/secrets.json``.
+"""The store's secrets: code keys, identity pepper, session key, audit key — in ``<data_dir>/secrets.json``.
 
 Generated with ``secrets`` on first start (a standalone shop needs nothing else), replaced by
 the chain's keys when central sends them. The file is created 0600 and never logged; keys never
-appear in the repository, receipts or logs.
+appear in the repository, receipts or logs. The audit key (the audit log's HMAC, services/audit.py)
+is the store's own: it never leaves this file, so whoever has only the database cannot re-chain the log.
+A secrets file from before the audit key existed gets one added on first load.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from pos_referral.domain.codes import Keyring
 from pos_referral.domain.errors import Refusal
+from pos_referral.private_files import private_dir, restrict
 
 FILE_NAME = "secrets.json"
 
@@ -25,12 +28,14 @@ class StoreSecrets:
     keyring: Keyring
     pepper: bytes
     session_key: bytes
+    audit_key: bytes
 
     def __repr__(self) -> str:
         return "StoreSecrets(<hidden>)"
 
     def to_dict(self) -> dict[str, object]:
-        return {"keyring": self.keyring.to_dict(), "pepper": self.pepper.hex(), "session_key": self.session_key.hex()}
+        return {"keyring": self.keyring.to_dict(), "pepper": self.pepper.hex(), "session_key": self.session_key.hex(),
+                "audit_key": self.audit_key.hex()}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> StoreSecrets:
@@ -38,11 +43,13 @@ class StoreSecrets:
             keyring=Keyring.from_dict(data["keyring"]),  # type: ignore[arg-type]
             pepper=bytes.fromhex(str(data["pepper"])),
             session_key=bytes.fromhex(str(data["session_key"])),
+            audit_key=bytes.fromhex(str(data["audit_key"])) if "audit_key" in data else secrets.token_bytes(32),
         )
 
     @classmethod
     def generate(cls) -> StoreSecrets:
-        return cls(keyring=Keyring.generate(), pepper=secrets.token_bytes(32), session_key=secrets.token_bytes(32))
+        return cls(keyring=Keyring.generate(), pepper=secrets.token_bytes(32), session_key=secrets.token_bytes(32),
+                   audit_key=secrets.token_bytes(32))
 
 
 class UnjoinedSecrets(StoreSecrets):
@@ -63,7 +70,7 @@ class UnjoinedSecrets(StoreSecrets):
         """The store's own secrets file, to compare with the chain's keys on joining."""
         get = object.__getattribute__
         return StoreSecrets(keyring=get(self, "keyring"), pepper=get(self, "pepper"),
-                            session_key=get(self, "session_key"))
+                            session_key=get(self, "session_key"), audit_key=get(self, "audit_key"))
 
     def __repr__(self) -> str:
         return "UnjoinedSecrets(<hidden>)"
@@ -71,7 +78,7 @@ class UnjoinedSecrets(StoreSecrets):
 
 def save_secrets(data_dir: Path, value: StoreSecrets) -> None:
     """Write atomically (temp file + fsync + rename) with owner-only permissions."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(data_dir)
     path = data_dir / FILE_NAME
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -85,7 +92,12 @@ def save_secrets(data_dir: Path, value: StoreSecrets) -> None:
 def load_or_create_secrets(data_dir: Path) -> StoreSecrets:
     path = data_dir / FILE_NAME
     if path.exists():
-        return StoreSecrets.from_dict(json.loads(path.read_text()))
+        restrict(path)  # a file an older version (or a restore) left readable to others
+        data = json.loads(path.read_text())
+        loaded = StoreSecrets.from_dict(data)
+        if "audit_key" not in data:  # from before the keyed audit log: keep the new key for good
+            save_secrets(data_dir, loaded)
+        return loaded
     value = StoreSecrets.generate()
     save_secrets(data_dir, value)
     return value

@@ -17,6 +17,7 @@ from pos_referral.printing.markup import validate_all_templates
 from pos_referral.printing.printers import make_printer
 from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
+from pos_referral.services import retention
 from pos_referral.services.mail.worker import MailWorker
 from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
 from pos_referral.services.reports.rollup.quarter_hours import CATCH_UP_SECONDS, QuietCatchUp
@@ -83,6 +84,9 @@ def start_store_workers(store: Store) -> None:
     if config.mail.enabled:  # invitations and status mails (services/mail/worker.py)
         mailer = MailWorker.from_settings(ctx)
         _start(store, PeriodicTask("mail-worker", mailer.interval, mailer.run_once))
+    # stated retention (services/retention.py): old idempotency records and invited friends' addresses
+    _start(store, PeriodicTask("retention-purge", config.retention.purge_interval_seconds,
+                               lambda: retention.purge(ctx), at_once=True))
     # the report rollups caught up in the background while the shop is quiet, so a dashboard has little left
     # to fold in; at once: what a restart left is folded in before the shop gets busy
     _start(store, PeriodicTask("report-rollup", CATCH_UP_SECONDS, QuietCatchUp(store.db, ctx.tz, ctx.clock),

@@ -1,5 +1,7 @@
 """The chain's code keys and identity pepper, kept in central's database (one row, created once).
 
+The row also holds central's own audit key (its audit log's HMAC; never sent to stores). Unlike a
+store's, it sits in central's database, so central's own audit log is only as safe as that database.
 Every central worker reads the same row (the first to start creates it with ``ON CONFLICT DO
 NOTHING``), and stores receive it through the changes feed, so codes minted at any store parse at
 every store and a phone number hashes the same everywhere. Never logged.
@@ -22,9 +24,14 @@ def load_or_create(db: Database) -> tuple[StoreSecrets, int]:
     with UnitOfWork(db, write=True) as uow:
         conn = uow.conn
         insert_ignore(conn, table(ChainSecrets), dict(id=1, version=1, data=StoreSecrets.generate().to_dict()))
-        row = conn.execute(sa.select(ChainSecrets.data, ChainSecrets.version).where(ChainSecrets.id == 1)).one()
+        row = conn.execute(sa.select(ChainSecrets.data, ChainSecrets.version).where(ChainSecrets.id == 1)
+                           .with_for_update()).one()
+        data = dict(row[0])
+        if "audit_key" not in data:  # a chain from before the keyed audit log: one key for all its workers
+            data = StoreSecrets.from_dict(data).to_dict()
+            conn.execute(sa.update(ChainSecrets).where(ChainSecrets.id == 1).values(data=data))
         uow.commit()
-    return StoreSecrets.from_dict(dict(row[0])), int(row[1])
+    return StoreSecrets.from_dict(data), int(row[1])
 
 
 def public_keys(value: StoreSecrets) -> dict[str, object]:

@@ -46,22 +46,24 @@ def manager_add(obj: Obj, name: str, password: str, pin: str | None) -> None:
 
 @click.group()
 def audit() -> None:
-    """The hash-chained audit log."""
+    """The audit log, chained with a keyed MAC."""
 
 
 @audit.command("verify")
 @click.pass_obj
 def audit_verify(obj: Obj) -> None:
-    """Check every entry's hash; exit 1 naming the first entry that was changed, removed or inserted."""
+    """Check every entry's MAC and the head kept outside the database; exit 1 saying what was changed,
+    deleted, re-chained or cut off."""
     store = obj.store()
     try:
-        ok, bad_id, checked = verify(store.ctx)
+        check = verify(store.ctx)
     finally:
         store.close()
-    if ok:
-        click.echo(f"audit log intact: {checked} entries")
+    if check.ok:
+        older = f" ({check.legacy} from before the audit key, under plain SHA-256)" if check.legacy else ""
+        click.echo(f"audit log intact: {check.entries} entries{older}")
         return
-    click.echo(f"audit log TAMPERED: entry {bad_id} does not match the chain ({checked} entries checked)", err=True)
+    click.echo(f"audit log TAMPERED: {check.problem} ({check.entries} entries checked)", err=True)
     sys.exit(1)
 
 

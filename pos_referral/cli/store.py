@@ -1,4 +1,4 @@
-"""The store's own commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade``, ``staff add``."""
+"""Store commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade|purge``, ``staff add``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pos_referral.bootstrap import build_store
 from pos_referral.cli.options import Obj
 from pos_referral.cli.serving import quiet_queue_warnings, say_where_links_point
 from pos_referral.db import migrate
+from pos_referral.services import retention
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.services.tills import TillError, add_till
@@ -79,7 +80,7 @@ def rewards_release(obj: Obj) -> None:
 
 @click.group()
 def db() -> None:
-    """Database schema (Alembic)."""
+    """Database schema (Alembic) and retention (``db purge``)."""
 
 
 @db.command("upgrade")
@@ -91,6 +92,17 @@ def db_upgrade(obj: Obj, revision: str) -> None:
     try:
         migrate.upgrade(store.db, revision)
         click.echo(f"schema at {migrate.current_revision(store.db)}")
+    finally:
+        store.close()
+
+
+@db.command("purge")
+@click.pass_obj
+def db_purge(obj: Obj) -> None:
+    """Delete idempotency records and blank invited friends' addresses past [retention] (serve does it hourly)."""
+    store = obj.store()
+    try:
+        click.echo(retention.purge(store.ctx).line())
     finally:
         store.close()
 

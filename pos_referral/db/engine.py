@@ -20,8 +20,12 @@ from sqlalchemy import event
 BUSY_TIMEOUT_MS = 30_000
 
 
+def database_path(data_dir: Path) -> Path:
+    return data_dir / "pos-referral.db"
+
+
 def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'pos-referral.db').as_posix()}"
+    return f"sqlite:///{database_path(data_dir).as_posix()}"
 
 
 def configure_sqlite(dbapi_conn: Any) -> None:

@@ -229,7 +229,11 @@ class Staff(Base):
 
 
 class AuditEntry(Base):
-    """Overrides, voids, adjustments and sign-ins; each entry's hash covers the previous one."""
+    """Overrides, voids, adjustments and sign-ins; each entry's MAC covers the previous one (services/audit.py).
+
+    ``mac_version`` 1: ``hash`` is an HMAC-SHA256 under the store's audit key (not in the database);
+    0: a plain SHA-256 written before the key existed (migration 0004_audit_mac keeps those as they were).
+    """
 
     __tablename__ = "audit_log"
 
@@ -240,6 +244,7 @@ class AuditEntry(Base):
     detail: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     prev_hash: so.Mapped[str] = so.mapped_column(sa.String(64))
     hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    mac_version: so.Mapped[int] = so.mapped_column(default=1, server_default="0")
 
 
 class ReportEvent(Base):

@@ -115,3 +115,23 @@ class ChainProgram(Base):
     source: so.Mapped[str] = so.mapped_column(sa.Text)  # the program file, as written
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))  # of its parsed content: comments don't bump it
     updated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class CentralAuditHead(Base):
+    """The last audit-log head each store sent (entry count, id and MAC of its last entry): a copy of the
+    store's ``audit-head.json`` that someone holding only the store's machine cannot change.
+
+    The head only moves forward: a head with fewer entries than the one kept, or the same count with
+    another MAC, is refused and noted in ``refused_at``/``refused_entries`` (the store's log was shortened
+    or rewritten), and the kept head stays as the evidence.
+    """
+
+    __tablename__ = "central_audit_heads"
+
+    store_no: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    entries: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    last_id: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    mac: so.Mapped[str] = so.mapped_column(sa.String(64))
+    received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    refused_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    refused_entries: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 from pos_referral.config import PrinterSection
 from pos_referral.printing.status import PrinterError, PrinterStatus, unreachable
 from pos_referral.printing.transports import LinkPrinter, SerialLink, SocketLink, UsbLink
+from pos_referral.private_files import private_dir, write_private
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,10 @@ class PreviewSink(Protocol):
 
 
 class PreviewPrinter:
-    """Writes ``<name>.bin``, ``.txt`` and ``.png`` per job into a folder: no hardware needed."""
+    """Writes ``<name>.bin``, ``.txt`` and ``.png`` per job into a folder: no hardware needed.
+
+    Receipts carry first names and codes, so the folder is 0700 and each file 0600 (private_files.py).
+    """
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -43,17 +47,17 @@ class PreviewPrinter:
 
     def save_preview(self, name: str, text: str, png: bytes) -> None:
         with self._lock:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            (self.folder / f"{name}.txt").write_text(text, encoding="utf-8")
-            (self.folder / f"{name}.png").write_bytes(png)
+            private_dir(self.folder)
+            write_private(self.folder / f"{name}.txt", text.encode("utf-8"))
+            write_private(self.folder / f"{name}.png", png)
             self._name = name
 
     def send(self, data: bytes) -> None:
         with self._lock:
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
+                private_dir(self.folder)
                 name = self._name or f"job-{len(list(self.folder.glob('*.bin'))) + 1}"
-                (self.folder / f"{name}.bin").write_bytes(data)
+                write_private(self.folder / f"{name}.bin", data)
             except OSError as exc:
                 raise PrinterError(f"preview folder {self.folder}: {exc}") from None
             finally:

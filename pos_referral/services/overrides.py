@@ -72,7 +72,7 @@ def record_override(ctx: StoreContext, req: OverrideRequest) -> tuple[dict[str, 
             "basket": format_money(req.basket_minor), "refused": ev.reason, "discount": format_money(discount),
             "note": req.note,
         }, ensure_ascii=False, sort_keys=True)
-        entry = audit.record(session, req.manager, "override", detail, now)
+        entry = audit.record(ctx, session, req.manager, "override", detail, now)
         body = {"override_id": entry.id, "code": ev.code, "sale_id": req.sale_id, "refused": ev.reason,
                 "discount": format_money(discount), "approved_by": req.manager, "at": now.isoformat()}
         session.add(IdempotencyRecord(key=key, request_hash=request_hash, status_code=201,

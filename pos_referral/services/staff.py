@@ -73,7 +73,7 @@ def add_staff(ctx: StoreContext, name: str, role: str, *, pin: str | None = None
         if password is not None:
             member.password_hash = _hasher.hash(password)
         uow.session.flush()
-        audit.record(uow.session, actor, "staff_saved", f"{name} as {role}", now)
+        audit.record(ctx, uow.session, actor, "staff_saved", f"{name} as {role}", now)
         uow.commit()
         return member.id
 
@@ -107,7 +107,7 @@ def sign_in(ctx: StoreContext, *, secret: str, name: str | None = None, use_pass
             if _verify(member.password_hash if use_password else member.pin_hash, secret):
                 member.failed_attempts = 0
                 member.locked_until = None
-                audit.record(uow.session, member.name, "sign_in", where, now)
+                audit.record(ctx, uow.session, member.name, "sign_in", where, now)
                 uow.commit()
                 return SignedIn(member.id, member.name, member.role)
         locked = [m for m in members if m.locked_until is not None and m.locked_until > now]
@@ -118,7 +118,7 @@ def sign_in(ctx: StoreContext, *, secret: str, name: str | None = None, use_pass
                 if member.failed_attempts >= security.pin_attempts_before_lockout:
                     member.locked_until = now + timedelta(seconds=security.lockout_seconds)
                     member.failed_attempts = 0
-        audit.record(uow.session, name or "?", "sign_in_failed", where, now)
+        audit.record(ctx, uow.session, name or "?", "sign_in_failed", where, now)
         uow.commit()
         if name is not None and members and members[0].locked_until and members[0].locked_until > now:
             wait = int((members[0].locked_until - now).total_seconds()) + 1

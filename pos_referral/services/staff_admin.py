@@ -57,7 +57,7 @@ def reset_pin(ctx: StoreContext, staff_id: int, pin: str, *, actor: str) -> str:
     add_staff(ctx, member.name, member.role, pin=pin, actor=actor)
     with UnitOfWork(ctx.db, write=True) as uow:
         uow.session.execute(sa.update(Staff).where(Staff.id == staff_id).values(failed_attempts=0, locked_until=None))
-        audit.record(uow.session, actor, "pin_reset", member.name, ctx.clock())
+        audit.record(ctx, uow.session, actor, "pin_reset", member.name, ctx.clock())
         uow.commit()
     return member.name
 
@@ -69,6 +69,6 @@ def deactivate(ctx: StoreContext, staff_id: int, *, actor: str) -> str:
         raise StaffError("you cannot deactivate yourself")
     with UnitOfWork(ctx.db, write=True) as uow:
         uow.session.execute(sa.update(Staff).where(Staff.id == staff_id).values(active=False))
-        audit.record(uow.session, actor, "staff_deactivated", f"{member.name} ({member.role})", ctx.clock())
+        audit.record(ctx, uow.session, actor, "staff_deactivated", f"{member.name} ({member.role})", ctx.clock())
         uow.commit()
     return member.name

@@ -37,6 +37,10 @@ class CentralClient:
         body = f'{{"store_no":{int(store_no)},"after":{int(after)},"events":{events_json}}}'
         return self._call("POST", "/sync/v1/events", body.encode())
 
+    def audit_head(self, store_no: int, head: dict[str, Any]) -> dict[str, Any]:
+        """Send the store's audit head (entries, last_id, mac); central keeps it as a witness."""
+        return self._call("POST", "/sync/v1/audit-head", json.dumps({"store_no": int(store_no), **head}).encode())
+
     def changes(self, since: int, keys_version: int, limit: int = 2000) -> dict[str, Any]:
         query = urllib.parse.urlencode({"since": since, "keys_version": keys_version, "limit": limit})
         return self._call("GET", f"/sync/v1/changes?{query}")

@@ -50,7 +50,7 @@ def adopt_keys(conn: sa.Connection, ctx: StoreContext, keys: dict[str, Any]) -> 
                            "before the first sale (see README: joining a chain)")
     merged = {**({} if clash else dict(mine.keyring.keys)), **dict(keyring.keys)}
     new = StoreSecrets(keyring=Keyring(keys=merged, current_id=keyring.current_id), pepper=pepper,
-                       session_key=mine.session_key)
+                       session_key=mine.session_key, audit_key=mine.audit_key)
     save_secrets(ctx.settings.data_dir, new)
     # the one place secrets change in a running service: every request reads ctx.secrets afresh
     object.__setattr__(ctx, "secrets", new)

@@ -31,6 +31,7 @@ from pos_referral.db.models import Counter, OutboxEvent
 from pos_referral.domain.rules import Program
 from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
+from pos_referral.sync.audit_head import send_audit_head
 from pos_referral.sync.client import CentralClient, Unavailable
 from pos_referral.sync.inbound import adopt_keys, apply_change
 from pos_referral.sync.programs import adopt_program
@@ -239,11 +240,13 @@ class Relay:
     # --- rounds -------------------------------------------------------------------------------
     def sync(self, *, max_attempts: int | None = None, on_batch: Callable[[int], object] | None = None,
              stop: threading.Event | None = None) -> SyncSummary:
-        """Pull (keys first), push until the outbox is empty, pull again; resumable at any point."""
+        """Pull (keys first), push until the outbox is empty, send the audit head, pull again; resumable."""
         summary = SyncSummary()
         with self._lock:
             self.pull(summary, max_attempts)
             self.push_pipelined(summary, max_attempts=max_attempts, on_batch=on_batch, stop=stop)
+            send_audit_head(self.ctx, partial(self._retrying, summary=summary, max_attempts=max_attempts),
+                            self.client)
             self.pull(summary, max_attempts)
         summary.backlog = self.backlog()
         return summary

@@ -7,9 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from pos_referral.bootstrap import Central
+from pos_referral.central.audit_heads import receive_head
 from pos_referral.central.changes import read_changes
 from pos_referral.central.ingest import BatchError, decode_batch, ingest
 from pos_referral.central.stores import store_for_token, touch
+from pos_referral.services.audit_head import Head, HeadError
 from pos_referral.web.auth import current_central
 from pos_referral.web.problems import ApiProblem
 
@@ -57,6 +59,23 @@ def push_events() -> Response:
         raise ApiProblem(422, "invalid_batch", str(exc)) from None
     return jsonify({"cursor": result.cursor, "applied": result.applied, "duplicates": result.duplicates,
                     "conflicts": result.conflicts})
+
+
+@bp.post("/audit-head")
+def push_audit_head() -> Response:
+    """The store's audit head (entries, last_id, mac): kept as a witness; a shorter or other head is refused."""
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "invalid_request", "Send {\"store_no\", \"entries\", \"last_id\", \"mac\"}.")
+    if body.get("store_no") != g.store_no:
+        raise ApiProblem(403, "wrong_store", f"This token belongs to store {g.store_no}.")
+    try:
+        head = Head.from_dict(body)
+    except HeadError as exc:
+        raise ApiProblem(422, "invalid_request", str(exc)) from None
+    central = _central()
+    got = receive_head(central.ctx.db, g.store_no, head, central.ctx.clock())
+    return jsonify({"accepted": got.accepted, **got.kept.as_dict()})
 
 
 @bp.get("/changes")

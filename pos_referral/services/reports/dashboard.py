@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pos_referral.domain.csv_cells import safe_row
 from pos_referral.domain.money import format_money
 from pos_referral.services.context import StoreContext
 from pos_referral.services.promo import prompts
@@ -193,13 +194,17 @@ def rows_as_text(report: Report, name: str) -> tuple[list[str], Iterator[list[st
 
 
 def to_csv(report: Report, name: str) -> Iterator[str]:
-    """The table as CSV text, in chunks of about a hundred rows (streamed by the web export)."""
+    """The table as CSV text, in chunks of about a hundred rows (streamed by the web export and the CLI).
+
+    Every cell goes through ``csv_cells.safe_row``: text a spreadsheet would run as a formula (a customer
+    named ``=HYPERLINK(...)``) is written as text; numbers, negative ones included, stay numbers.
+    """
     headers, rows = rows_as_text(report, name)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(headers)
+    writer.writerow(safe_row(list(headers)))
     for i, row in enumerate(rows, 1):
-        writer.writerow(row)
+        writer.writerow(safe_row(list(row)))
         breathe(i)
         if i % 100 == 0:
             yield buf.getvalue()
