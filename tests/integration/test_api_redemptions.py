@@ -191,7 +191,7 @@ def test_refund_after_release_claws_back_and_revokes_voucher(make_api: MakeApi) 
     clock.advance(days=15)
     store = api.client.application.extensions["pos_referral"]
     release_due_rewards(store.ctx)
-    status, partial = api.post("/api/v1/sales/S1/refund", {"amount": "10.00"})
+    status, partial = api.post("/api/v1/sales/S1/refund", {"amount": "10.00"}, **{"Idempotency-Key": "r1"})
     assert status == 200 and partial["referrer_reward"]["status"] == "released"  # 90.00 left, above minimum
     status, full = api.post("/api/v1/sales/S1/refund", {})
     assert full["referrer_reward"]["status"] == "clawed_back" and full["refunded_total"] == "100.00"

@@ -60,6 +60,11 @@ def _path_param(name: str) -> dict[str, Any]:
 
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
                "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+# a partial refund must carry one (a retry must not refund twice); a full refund may
+REFUND_IDEMPOTENCY = {**IDEMPOTENCY, "required": False, "description": (
+    "Required when the body has `amount` (a partial refund): a retry with the same key and body is "
+    "answered the same (header `Idempotent-Replayed: true`) and refunds nothing more; the same key with "
+    "another body is 422 `idempotency_key_reused`. Optional for a full refund.")}
 
 
 # The till's after-sale prompt "give this customer a referral card?" (web/api/card_offers.py)
@@ -136,7 +141,7 @@ def document() -> dict[str, Any]:
             "responses": _responses({"201": "recorded"}, 400, 404, 409, 422)}},
         "/api/v1/sales/{sale_id}/refund": {"post": {
             "summary": "Refund a referred sale (void or claw back the referrer's reward)",
-            "parameters": [_path_param("sale_id")],
+            "parameters": [_path_param("sale_id"), REFUND_IDEMPOTENCY],
             "requestBody": {"required": False, **_json({"type": "object", "properties": {"amount": MONEY}})},
             "responses": _responses({"200": "refunded"}, 400, 404, 422)}},
         "/api/v1/customers/{customer_id}/rewards": {"get": {
