@@ -80,7 +80,7 @@ def ensure_history(config: Path, data_dir: Path, customers: int, referrals: int)
 
 def refund_burst(store: object, n: int) -> int:
     """Refund ``n`` of the latest referred sales through the refund service (ledger entry, reward voided)."""
-    from pos_referral.services.rewards import refund_sale
+    from pos_referral.services.refunds import refund_sale
 
     ctx = store.ctx  # type: ignore[attr-defined]
     with ctx.db.read_engine.connect() as conn:

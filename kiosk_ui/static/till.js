@@ -113,6 +113,7 @@
         var text = q.discount !== "0.00" ? fmt(T.apply, { amount: showMoney(q.discount) })
           : (q.reward && q.reward.item ? fmt(T.give_item, { item: q.reward.item }) : T.valid);
         var hint = (q.kind === "referral" && !c) ? " · " + T.need_customer : "";
+        if (q.referrer_outcome === "none_cap_reached") { hint += " · " + T.referrer_capped; }
         show("ok", text, shown + hint, t0);
         confirmBtn.disabled = false;
       } else {
@@ -156,6 +157,7 @@
       if (r.status === 201 || r.status === 200) {
         var d = r.data, lines = [fmt(T.recorded, { amount: showMoney(d.discount), sale: d.sale_id })];
         if (d.friend_code) { lines.push(fmt(T.friend_code, { code: d.friend_code.display_code })); }
+        if (d.referrer_outcome === "none_cap_reached") { lines.push(T.referrer_capped); }
         lines.push(d.print_job_id ? fmt(T.job, { id: d.print_job_id }) : T.no_print);
         showResult(lines, d.print_job_id);
         reset();

@@ -136,7 +136,11 @@ class Reward(Base):
 
 
 class LedgerEntry(Base):
-    """Append-only money and points movements; nothing here is ever updated or deleted."""
+    """Append-only money and points movements; nothing here is ever updated or deleted.
+
+    A reward's rows are its history (``referrer_reward_pending``, then released, voided, capped or
+    clawed back): never sum them for a balance (a released reward has two positive rows); balances
+    come from the reward rows' state (``services/rewards.points_of``)."""
 
     __tablename__ = "ledger"
 

@@ -78,6 +78,7 @@ class ReferralFacts:
     today: date  # in the store's time zone
     now: datetime
     recording: bool = False  # a redemption, not a quote: the customer must be known or given
+    friends_last_hour: int = 0  # redemptions of this code in the last hour (asked only with a velocity limit)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Decision:
     discount_minor: int = 0
     reward_rule: RewardRule | None = None
     notes: tuple[str, ...] = field(default=())
+    referrer_capped: bool = False  # eligible, but the referrer is at the cap: no reward for them this time
 
     @property
     def eligible(self) -> bool:
@@ -104,7 +106,12 @@ class Decision:
 
 def decide_referral(f: ReferralFacts) -> Decision:
     """Program running, code status, the friend (self, already referred, new only), basket minimum,
-    the referrer's cap, then the friend's reward for this basket (price tier, A/B variant)."""
+    the code's velocity limit, the referrer's cap, then the friend's reward for this basket (price
+    tier, A/B variant).
+
+    A referrer at the cap does not cost the friend the offer: the friend is eligible and the
+    referrer earns nothing more (``referrer_capped``), unless the program says ``cap_blocks_friend``
+    or gives the friend nothing anyway (referrer-only), and then the code refuses (``cap_reached``)."""
     program = f.program
     if program is None:
         return Decision("program_inactive")
@@ -120,8 +127,12 @@ def decide_referral(f: ReferralFacts) -> Decision:
             return Decision("not_new_customer")
     if f.basket_minor < program.minimum_basket:
         return Decision("below_minimum")
-    if program.referrer_gets_reward() and not program.cap.admits(
-            f.cap_used.count, f.cap_used.money, program.referrer_reward.value_minor()):
+    limit = program.velocity.max_friends_per_hour
+    if limit and f.friends_last_hour >= limit:
+        return Decision("velocity_limit")
+    capped = program.referrer_gets_reward() and not program.cap.admits(
+        f.cap_used.count, f.cap_used.money, program.referrer_reward.value_minor())
+    if capped and (program.cap_blocks_friend or not program.friend_gets_reward()):
         return Decision("cap_reached")
     if f.recording and not f.customer_given:
         return Decision("customer_required")
@@ -129,7 +140,7 @@ def decide_referral(f: ReferralFacts) -> Decision:
         return Decision("unknown_customer")
     rule = program.friend_reward_for(f.basket_minor, f.variant or None) if program.friend_gets_reward() else None
     notes = () if f.customer_given else (REASONS["customer_required"].message,)
-    return Decision(None, rule.discount_for(f.basket_minor) if rule else 0, rule, notes)
+    return Decision(None, rule.discount_for(f.basket_minor) if rule else 0, rule, notes, referrer_capped=capped)
 
 
 def decide_voucher(f: VoucherFacts) -> Decision:

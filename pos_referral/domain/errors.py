@@ -33,6 +33,7 @@ REASONS: dict[str, Reason] = {
         Reason("not_new_customer", 409, N_("This offer is for new customers only.")),
         Reason("below_minimum", 409, N_("The basket is below the minimum for this offer.")),
         Reason("cap_reached", 409, N_("This code has reached its limit for now.")),
+        Reason("velocity_limit", 409, N_("This code was used by many friends in the last hour. Try again later.")),
         Reason("program_inactive", 409, N_("This referral program is not running today.")),
         Reason("customer_required", 422, N_("Ask the customer for a phone number or email to apply the offer.")),
         Reason("already_redeemed", 409, N_("This voucher has already been used.")),

@@ -134,6 +134,13 @@ class Cap(_Frozen):
         return first.astimezone(ZoneInfo("UTC"))
 
 
+class Velocity(_Frozen):
+    """Refuse a referral code at the till once ``max_friends_per_hour`` friends used it within the last
+    hour (0: off). Counted at this store; the manager report's velocity flags are separate and always on."""
+
+    max_friends_per_hour: int = Field(0, ge=0)
+
+
 class Milestone(_Frozen):
     """A bonus at N successful referrals, optionally with a named status (e.g. Ambassador)."""
 
@@ -179,6 +186,10 @@ class Program(_Frozen):
     referrer_reward: Reward
     variants: tuple[Variant, ...] = ()
     cap: Cap = Cap()
+    # True: a referrer at the cap makes the code refuse the friend (``cap_reached``), as before;
+    # False (default): the friend still gets the offer, the referrer earns nothing more
+    cap_blocks_friend: bool = False
+    velocity: Velocity = Velocity()
     milestones: tuple[Milestone, ...] = ()
     goals: Goals = Goals()
     texts: Texts = Texts()

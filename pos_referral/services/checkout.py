@@ -10,7 +10,7 @@ A quote changes no business state; it leaves one report fact (services/report_fa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import cast
 
@@ -63,10 +63,21 @@ class Evaluation:
     voucher_reward: VoucherState | None = None
     notes: list[str] = field(default_factory=list)
     origin_store: int | None = None  # a code minted at another store, accepted offline (not in our DB yet)
+    referrer_capped: bool = False  # eligible, but the referrer is at the cap: no reward is recorded for them
 
     def refuse(self) -> None:
         if self.reason is not None:
             raise Refusal(self.reason)
+
+    def referrer_outcome(self) -> str | None:
+        """What the referrer gets from this sale: ``pending`` (a reward, released after the hold),
+        ``none_cap_reached`` (the friend gets the offer, the referrer is at the cap) or ``none`` (the
+        program rewards only the friend); None for a refused code or a voucher."""
+        if self.reason is not None or self.kind is not codes_mod.CodeKind.REFERRAL or self.program is None:
+            return None
+        if not self.program.referrer_gets_reward():
+            return "none"
+        return "none_cap_reached" if self.referrer_capped else "pending"
 
 
 _CODE_COLUMNS = (Code.code, Code.kind, Code.program_id, Code.customer_id, Code.variant, Code.expires_at)
@@ -96,6 +107,11 @@ _CAP_USAGE = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Reward.amou
     Reward.created_at >= sa.bindparam("since", type_=Reward.created_at.type),
 )
 
+_FRIENDS_SINCE = sa.select(sa.func.count()).select_from(Redemption).where(
+    Redemption.code == sa.bindparam("code"),
+    Redemption.created_at > sa.bindparam("since", type_=Redemption.created_at.type))
+VELOCITY_WINDOW = timedelta(hours=1)
+
 
 def parse_code(ctx: StoreContext, raw: str) -> codes_mod.ParsedCode:
     try:
@@ -123,6 +139,11 @@ def cap_usage(conn: sa.Connection, program: Program, referrer_id: str, now: date
     since = program.cap.window_start(now, ctx.tz)
     row = conn.execute(_CAP_USAGE, {"customer_id": referrer_id, "program_id": program.id, "since": since}).one()
     return CapUsage(int(row[0]), int(row[1]))
+
+
+def friends_last_hour(conn: sa.Connection, code: str, now: datetime) -> int:
+    """Redemptions of ``code`` at this store within the hour before ``now`` (the velocity limit's count)."""
+    return int(conn.execute(_FRIENDS_SINCE, {"code": code, "since": now - VELOCITY_WINDOW}).scalar_one())
 
 
 def find_friend(conn: sa.Connection, ctx: StoreContext, given: CustomerInput, program_id: str) -> Friend | None:
@@ -173,12 +194,16 @@ def _evaluate_referral(conn: sa.Connection, ctx: StoreContext, ev: Evaluation, b
     cap_used = CapUsage()
     if program is not None and program.referrer_gets_reward() and program.cap.limited:
         cap_used = cap_usage(conn, program, row.customer_id, now, ctx)
+    recent = 0
+    if program is not None and program.velocity.max_friends_per_hour:
+        recent = friends_last_hour(conn, row.code, now)
     decision = eligibility.decide_referral(eligibility.ReferralFacts(
         program=program, code=CodeState(expires_at=row.expires_at), referrer_id=row.customer_id,
         variant=row.variant, friend=friend, customer_given=given.given,
         customer_id_given=bool(given.customer_id), basket_minor=basket_minor, cap_used=cap_used,
-        today=now.astimezone(ctx.tz).date(), now=now, recording=recording))
+        today=now.astimezone(ctx.tz).date(), now=now, recording=recording, friends_last_hour=recent))
     ev.reason, ev.discount_minor, ev.reward_rule = decision.reason, decision.discount_minor, decision.reward_rule
+    ev.referrer_capped = decision.referrer_capped
     ev.notes = list(decision.notes)
 
 

@@ -167,7 +167,7 @@ def _record_referral(
     reward_body: dict[str, Any] | None = None
     reward_id: str | None = None
     hold_until: datetime | None = None
-    if program.referrer_gets_reward():
+    if program.referrer_gets_reward() and not ev.referrer_capped:  # at the cap: the friend's offer only
         rule = program.referrer_reward
         reward_id = new_id()
         hold_until = now + timedelta(days=program.hold_days)
@@ -213,6 +213,7 @@ def _record_referral(
         "referrer_reward": reward_body,
         "print_job_id": job_id,
         "created_at": now.isoformat(),
+        "referrer_outcome": ev.referrer_outcome(),  # pending | none_cap_reached | none
     }
 
 
@@ -257,6 +258,7 @@ def _record_voucher_use(
         "referrer_reward": None,
         "print_job_id": None,
         "created_at": now.isoformat(),
+        "referrer_outcome": None,
     }
 
 

@@ -1,4 +1,4 @@
-"""The referrer's side: release after the hold (caps, milestones, vouchers), refunds, balances.
+"""The referrer's side: release after the hold (caps, milestones, vouchers), balances (refunds: refunds.py).
 
 A store with no central configured runs these decisions itself; in a chain, central does.
 Status changes are conditional updates (``WHERE status = 'pending'``) so two releasers, or a
@@ -15,9 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from pos_referral.db.models import Code, LedgerEntry, Redemption, Reward
+from pos_referral.db.models import Code, LedgerEntry, Reward
 from pos_referral.domain.codes import CodeKind, format_display
-from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import format_money
 from pos_referral.domain.rules import Program
 from pos_referral.domain.rules import Reward as RewardRule
@@ -37,7 +36,7 @@ class ReleaseSummary:
     milestones: int = 0
 
 
-def _set_status(session: so.Session, reward_id: str, old: str, new: str, **values: Any) -> bool:
+def set_status(session: so.Session, reward_id: str, old: str, new: str, **values: Any) -> bool:
     result = session.execute(
         sa.update(Reward).where(Reward.id == reward_id, Reward.status == old).values(status=new, **values)
     )
@@ -65,13 +64,13 @@ def _release_one(session: so.Session, ctx: StoreContext, reward: Reward, now: da
     used = cap_usage(session.connection(), program, reward.customer_id, now, ctx)
     # cap_usage counts this reward too (it is pending): does it fit beside the others?
     if not program.cap.admits(used.count - 1, used.money - reward.amount_minor, reward.amount_minor):
-        if _set_status(session, reward.id, "pending", "capped"):
+        if set_status(session, reward.id, "pending", "capped"):
             session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="referrer_reward_capped",
                                     amount_minor=-reward.amount_minor, reward_id=reward.id,
                                     redemption_id=reward.redemption_id))
             return "capped"
         return "skipped"
-    if not _set_status(session, reward.id, "pending", "released", released_at=now):
+    if not set_status(session, reward.id, "pending", "released", released_at=now):
         return "skipped"
     session.refresh(reward)
     voucher = _issue_voucher(session, ctx, reward, program, now)
@@ -144,52 +143,21 @@ def release_due_rewards(ctx: StoreContext, *, batch: int = 200) -> ReleaseSummar
             return ReleaseSummary(released, capped, milestones)
 
 
-def refund_sale(ctx: StoreContext, sale_id: str, amount_minor: int | None) -> dict[str, Any]:
-    """Refund (part of) a referred sale: void the pending reward, or claw back a released one."""
-    now = ctx.clock()
-    with UnitOfWork(ctx.db, write=True) as uow:
-        session = uow.session
-        red = session.scalar(sa.select(Redemption).where(Redemption.sale_id == sale_id))
-        if red is None:
-            raise Refusal("unknown_sale")
-        remaining = red.basket_minor - red.refunded_minor
-        amount = remaining if amount_minor is None else min(amount_minor, remaining)
-        red.refunded_minor += amount
-        program = ctx.settings.program(red.program_id)
-        left = red.basket_minor - red.refunded_minor
-        minimum = program.minimum_basket if program else 0
-        voids = amount > 0 and (left == 0 or left < minimum)
-        session.add(LedgerEntry(at=now, customer_id=red.friend_id, entry="sale_refunded", amount_minor=-amount,
-                                redemption_id=red.id, sale_id=sale_id))
-        reward = session.scalar(sa.select(Reward).where(Reward.redemption_id == red.id))
-        outcome = reward.status if reward else None
-        if voids and reward is not None:
-            outcome = _void_or_claw_back(session, reward, now, sale_id)
-        add_event(session, "sale_refunded", {"sale_id": sale_id, "redemption_id": red.id,
-                                             "amount": format_money(amount), "reward_outcome": outcome,
-                                             "at": now.isoformat()}, now)
-        uow.commit()
-        return {"sale_id": sale_id, "redemption_id": red.id, "refunded": format_money(amount),
-                "refunded_total": format_money(red.refunded_minor),
-                "referrer_reward": {"status": outcome} if reward else None}
+def points_of(session: so.Session, customer_id: str) -> tuple[int, int]:
+    """``(points, points pending)``: each reward counted once, by its state, not by its ledger rows.
 
-
-def _void_or_claw_back(session: so.Session, reward: Reward, now: datetime, sale_id: str) -> str:
-    if _set_status(session, reward.id, "pending", "voided"):
-        session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="referrer_reward_voided",
-                                amount_minor=-reward.amount_minor, points=-reward.points, reward_id=reward.id,
-                                redemption_id=reward.redemption_id, sale_id=sale_id))
-        return "voided"
-    if _set_status(session, reward.id, "released", "clawed_back"):
-        session.add(LedgerEntry(at=now, customer_id=reward.customer_id, entry="clawback",
-                                amount_minor=-reward.amount_minor, points=-reward.points, reward_id=reward.id,
-                                redemption_id=reward.redemption_id, sale_id=sale_id))
-        if reward.voucher_code:
-            session.execute(sa.update(Code).where(Code.code == reward.voucher_code, Code.redeemed_at.is_(None))
-                            .values(revoked_at=now))
-        return "clawed_back"
-    session.refresh(reward)
-    return reward.status
+    A reward's ledger rows are its history (pending, then released; or voided, capped, clawed back),
+    so summing them counts a released reward twice, and a chain store (whose releases central makes)
+    has no release row at all. The reward row's status is the one answer everywhere: released rewards
+    count, pending ones are shown apart. A friend's own first-purchase points are in their
+    ``friend_discount`` row (one per redemption)."""
+    by_status = {status: int(total) for status, total in session.execute(
+        sa.select(Reward.status, sa.func.coalesce(sa.func.sum(Reward.points), 0))
+        .where(Reward.customer_id == customer_id, Reward.status.in_(("released", "pending")))
+        .group_by(Reward.status))}
+    as_friend = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.customer_id == customer_id, LedgerEntry.entry == "friend_discount")) or 0
+    return int(by_status.get("released", 0)) + int(as_friend), int(by_status.get("pending", 0))
 
 
 def customer_rewards(ctx: StoreContext, customer_id: str) -> dict[str, Any] | None:
@@ -214,8 +182,7 @@ def customer_rewards(ctx: StoreContext, customer_id: str) -> dict[str, Any] | No
                 "voucher_display_code": format_display(r.voucher_code) if r.voucher_code else None,
                 "voucher_redeemed": bool(v and v.redeemed_at), "voucher_revoked": bool(v and v.revoked_at),
             })
-        balance = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.points), 0))
-                                 .where(LedgerEntry.customer_id == customer_id)) or 0
+        points, points_pending = points_of(session, customer_id)
         return {
             "customer_id": customer_id,
             "rewards": items,
@@ -224,6 +191,7 @@ def customer_rewards(ctx: StoreContext, customer_id: str) -> dict[str, Any] | No
                                           and not (vouchers.get(r.voucher_code or "") and
                                                    (vouchers[r.voucher_code or ""].redeemed_at
                                                     or vouchers[r.voucher_code or ""].revoked_at)))),
-            "points": int(balance),
+            "points": points,
+            "points_pending": points_pending,
             "successful_referrals": sum(1 for r in rows if r.source == "referral" and r.status == "released"),
         }

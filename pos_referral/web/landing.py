@@ -177,6 +177,7 @@ def _progress(code: str, customer_id: str, program: Program) -> dict[str, Any]:
         "perk": program_text(held.perk) if held else "",
         "joined": landing_page.friends_joined(ctx, code),
         "waiting": sum(1 for r in items if r["status"] == "pending"),
+        "points": int(summary.get("points", 0)),  # each released reward once (rewards.points_of)
         "vouchers": vouchers,
         "next_milestone": nxt,
         "to_go": (nxt.referrals - done) if nxt else 0,

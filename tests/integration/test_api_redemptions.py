@@ -191,7 +191,7 @@ def test_refund_after_release_claws_back_and_revokes_voucher(make_api: MakeApi) 
     clock.advance(days=15)
     store = api.client.application.extensions["pos_referral"]
     release_due_rewards(store.ctx)
-    status, partial = api.post("/api/v1/sales/S1/refund", {"amount": "10.00"})
+    status, partial = api.post("/api/v1/sales/S1/refund", {"amount": "10.00"}, **{"Idempotency-Key": "r1"})
     assert status == 200 and partial["referrer_reward"]["status"] == "released"  # 90.00 left, above minimum
     status, full = api.post("/api/v1/sales/S1/refund", {})
     assert full["referrer_reward"]["status"] == "clawed_back" and full["refunded_total"] == "100.00"
@@ -215,7 +215,7 @@ def test_ledger_is_append_only_and_balances(make_api: MakeApi) -> None:
 
 
 def test_cap_stops_rewards_in_the_window(make_api: MakeApi) -> None:
-    api, _ = make_api({"max_count = 10": "max_count = 2"})
+    api, _ = make_api({"max_count = 10": "max_count = 2", "cap_blocks_friend = false": "cap_blocks_friend = true"})
     ann = api.issue()
     for n in range(2):
         assert api.redeem(ann["code"], f"S{n}", email=f"f{n}@example.com")[0] == 201
@@ -225,7 +225,8 @@ def test_cap_stops_rewards_in_the_window(make_api: MakeApi) -> None:
 
 
 def test_money_cap_counts_amounts(make_api: MakeApi) -> None:
-    api, _ = make_api({'max_amount = "100.00"': 'max_amount = "15.00"'})
+    api, _ = make_api({'max_amount = "100.00"': 'max_amount = "15.00"',
+                       "cap_blocks_friend = false": "cap_blocks_friend = true"})
     ann = api.issue()
     assert api.redeem(ann["code"], "S1", email="a@example.com")[0] == 201
     assert api.quote(ann["code"], email="b@example.com")["reason"] == "cap_reached"

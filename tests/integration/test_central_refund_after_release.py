@@ -19,7 +19,7 @@ from pos_referral.db.models import Code, LedgerEntry, Reward
 from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import issue_code
-from pos_referral.services.rewards import refund_sale
+from pos_referral.services.refunds import refund_sale
 from tests.conftest import FakeClock
 from tests.postgres_support import (
     CentralServer,

@@ -15,9 +15,9 @@ from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.promo.prompts import record_offer
 from pos_referral.services.referral_codes import issue_code
+from pos_referral.services.refunds import refund_sale
 from pos_referral.services.reports.dashboard import Report, build_report
 from pos_referral.services.reports.date_range import parse_range
-from pos_referral.services.rewards import refund_sale
 from pos_referral.services.staff import add_staff
 from tests.conftest import FakeClock
 from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central

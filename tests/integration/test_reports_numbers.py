@@ -132,7 +132,7 @@ def test_an_empty_period_has_zeros_and_no_ratios(june: dict[str, Any], app: Flas
 def test_a_partial_refund_reduces_referred_revenue(api: Api, app: Flask, store: Store) -> None:
     a = api.issue(A)
     redeem(api, a["code"], "S1", F1, "50.00")
-    assert api.post("/api/v1/sales/S1/refund", {"amount": "20.00"})[0] == 200
+    assert api.post("/api/v1/sales/S1/refund", {"amount": "20.00"}, **{"Idempotency-Key": "r1"})[0] == 200
     k = report(app, store).kpis
     assert (k["referred_revenue_minor"], k["acquired_customers"], k["reward_cost_minor"]) == (3000, 1, 500)
 

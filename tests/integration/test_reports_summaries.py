@@ -67,7 +67,7 @@ def test_summaries_equal_the_raw_rows_through_late_history_expiry_and_refunds(
         redeem(api, a["code"], f"B{i}", f"+479555000{i}", "80.00")
         clock.advance(minutes=7)
     assert api.post("/api/v1/sales/B1/refund", {})[0] == 200
-    assert api.post("/api/v1/sales/B2/refund", {"amount": "10.00"})[0] == 200
+    assert api.post("/api/v1/sales/B2/refund", {"amount": "10.00"}, **{"Idempotency-Key": "rb2"})[0] == 200
     whole = check_all(app, store)
     assert any(f["kind"] == "velocity" and f["code"] == a["code"] for f in whole["tables"]["fraud"])
     assert any(f["kind"] == "self_referral" for f in whole["tables"]["fraud"])

@@ -55,8 +55,8 @@ def test_demo_codes_show_every_outcome(store: Store) -> None:
     program = store.settings.default_program
     outcomes = {training.practice_quote(program, d.code, 5000).reason or d.outcome for d in training.DEMOS}
     till_reasons = {"unknown_code", "mistyped_code", "expired", "self_referral", "already_referred",
-                    "not_new_customer", "below_minimum", "cap_reached", "program_inactive", "customer_required",
-                    "already_redeemed", "voucher_revoked", "store_not_allowed"}
+                    "not_new_customer", "below_minimum", "cap_reached", "velocity_limit", "program_inactive",
+                    "customer_required", "already_redeemed", "voucher_revoked", "store_not_allowed"}
     assert outcomes == till_reasons | {"discount", "voucher"}
     good = training.practice_quote(program, "demo good", 5000)  # scanned or typed, any case and spacing
     assert good.eligible and good.discount == "5.00" and "5.00" in good.say

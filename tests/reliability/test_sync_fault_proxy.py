@@ -15,7 +15,7 @@ from pos_referral.db.models_central import CentralEvent
 from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.referral_codes import issue_code
-from pos_referral.services.rewards import refund_sale
+from pos_referral.services.refunds import refund_sale
 from pos_referral.sync.client import CentralClient
 from pos_referral.sync.relay import Relay
 from tests.conftest import FakeClock

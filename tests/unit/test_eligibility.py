@@ -44,6 +44,11 @@ def program(**extra: Any) -> Program:
 SPRING = program()
 
 
+def strict(**extra: Any) -> Program:
+    """SPRING opting into the old cap rule (a referrer at the cap refuses the friend) and a velocity limit of 3."""
+    return program(cap_blocks_friend=True, velocity={"max_friends_per_hour": 3}, **extra)
+
+
 def eligible_facts(**changes: Any) -> ReferralFacts:
     """A new friend, named by phone, with a 50.00 basket and a referrer far from the cap."""
     facts = ReferralFacts(
@@ -61,32 +66,33 @@ def test_a_new_friend_gets_the_friends_reward_on_the_basket() -> None:
 
 def test_reasons_come_in_the_order_the_cashier_hears_them() -> None:
     """Everything is wrong at once; putting each thing right reveals the next reason, in the order of the checks."""
-    ended = program(ends="2026-05-31")
+    ended = strict(ends="2026-05-31")
     facts = eligible_facts(program=ended, code=CodeState(expires_at=NOW), friend=Friend("ann", already_referred=True),
-                           basket_minor=1999, cap_used=CapUsage(count=3, money=3000))
+                           basket_minor=1999, cap_used=CapUsage(count=3, money=3000), friends_last_hour=3)
     heard = []
     for put_right in (
-        {"program": SPRING},  # program_inactive
+        {"program": strict()},  # program_inactive
         {"code": CodeState(expires_at=NOW + timedelta(seconds=1))},  # expired
         {"friend": Friend("bob", already_referred=True)},  # self_referral
         {"friend": Friend("bob", already_referred=False)},  # already_referred
-        {"program": program(new_customers_only=False)},  # not_new_customer
+        {"program": strict(new_customers_only=False)},  # not_new_customer
         {"basket_minor": 2000},  # below_minimum
+        {"friends_last_hour": 2},  # velocity_limit
         {"cap_used": CapUsage(count=2, money=1500)},  # cap_reached
     ):
         heard.append(decide_referral(facts).reason)
         facts = replace(facts, **put_right)
     heard.append(decide_referral(facts).reason)
     assert heard == ["program_inactive", "expired", "self_referral", "already_referred", "not_new_customer",
-                     "below_minimum", "cap_reached", None]
+                     "below_minimum", "velocity_limit", "cap_reached", None]
 
 
 def test_a_redemption_without_a_customer_is_refused_only_after_every_other_check() -> None:
-    nobody = eligible_facts(customer_given=False, recording=True)
+    nobody = eligible_facts(program=strict(), customer_given=False, recording=True)
     assert decide_referral(replace(nobody, basket_minor=100)).reason == "below_minimum"
     assert decide_referral(replace(nobody, cap_used=CapUsage(count=3))).reason == "cap_reached"
     assert decide_referral(nobody).reason == "customer_required"
-    unknown_id = eligible_facts(customer_id_given=True, recording=True)
+    unknown_id = eligible_facts(program=strict(), customer_id_given=True, recording=True)
     assert decide_referral(replace(unknown_id, cap_used=CapUsage(count=3))).reason == "cap_reached"
     assert decide_referral(unknown_id).reason == "unknown_customer"
     assert decide_referral(eligible_facts(recording=True)).eligible  # a new friend named by phone
@@ -131,9 +137,27 @@ def test_price_tiers_then_ab_variants_choose_the_friends_reward() -> None:
 
 def test_the_cap_is_asked_only_when_the_referrer_is_rewarded() -> None:
     full = CapUsage(count=3, money=3000)
-    assert decide_referral(eligible_facts(cap_used=full)).reason == "cap_reached"
-    friend_only = program(sides="friend_only")
-    assert decide_referral(eligible_facts(program=friend_only, cap_used=full)).eligible
+    assert decide_referral(eligible_facts(program=strict(), cap_used=full)).reason == "cap_reached"
+    friend_only = program(sides="friend_only", cap_blocks_friend=True)
+    decision = decide_referral(eligible_facts(program=friend_only, cap_used=full))
+    assert decision.eligible and not decision.referrer_capped
+
+
+def test_a_referrer_at_the_cap_does_not_cost_the_friend_the_offer() -> None:
+    full = CapUsage(count=3, money=3000)
+    decision = decide_referral(eligible_facts(cap_used=full))
+    assert decision.eligible and decision.discount_minor == 500 and decision.referrer_capped
+    assert not decide_referral(eligible_facts()).referrer_capped
+    # a referrer-only program has nothing for the friend: at the cap the code still refuses
+    referrer_only = program(sides="referrer_only")
+    assert decide_referral(eligible_facts(program=referrer_only, cap_used=full)).reason == "cap_reached"
+
+
+def test_a_code_used_by_too_many_friends_within_the_hour_is_refused() -> None:
+    busy = program(velocity={"max_friends_per_hour": 3})
+    assert decide_referral(eligible_facts(program=busy, friends_last_hour=2)).eligible
+    assert decide_referral(eligible_facts(program=busy, friends_last_hour=3)).reason == "velocity_limit"
+    assert decide_referral(eligible_facts(friends_last_hour=10**6)).eligible  # 0 (the default): no limit
 
 
 def test_a_referrer_only_program_gives_the_friend_nothing_but_accepts_the_code() -> None:
@@ -143,8 +167,9 @@ def test_a_referrer_only_program_gives_the_friend_nothing_but_accepts_the_code()
 
 def test_the_cap_counts_the_referrers_reward_value_against_the_money_limit() -> None:
     # 25.00 limit, 10.00 per reward: 15.00 used leaves room for exactly one more, 15.01 does not
-    assert decide_referral(eligible_facts(cap_used=CapUsage(count=1, money=1500))).eligible
-    assert decide_referral(eligible_facts(cap_used=CapUsage(count=1, money=1501))).reason == "cap_reached"
+    assert not decide_referral(eligible_facts(cap_used=CapUsage(count=1, money=1500))).referrer_capped
+    assert decide_referral(eligible_facts(cap_used=CapUsage(count=1, money=1501))).referrer_capped
+    assert decide_referral(eligible_facts(program=strict(), cap_used=CapUsage(1, 1501))).reason == "cap_reached"
 
 
 # --- every combination: the first failing check in the cashier's order is the reason --------------------------
@@ -154,21 +179,21 @@ WHO = ("nobody", "stranger", "unknown_id", "known_friend_by_id", "known_friend",
 
 @given(running=st.sampled_from(["running", "ended", "missing"]), expired=st.booleans(), who=st.sampled_from(WHO),
        already_referred=st.booleans(), new_only=st.booleans(), below_minimum=st.booleans(), cap_full=st.booleans(),
-       friend_only=st.booleans(), recording=st.booleans())
+       friend_only=st.booleans(), recording=st.booleans(), blocks=st.booleans(), busy=st.booleans())
 def test_the_reason_is_always_the_first_failing_check(
     running: str, expired: bool, who: str, already_referred: bool, new_only: bool, below_minimum: bool,
-    cap_full: bool, friend_only: bool, recording: bool,
+    cap_full: bool, friend_only: bool, recording: bool, blocks: bool, busy: bool,
 ) -> None:
     known = who in ("known_friend_by_id", "known_friend", "referrer")
     prog = None if running == "missing" else program(
         ends="2026-06-14" if running == "ended" else None, new_customers_only=new_only,
-        sides="friend_only" if friend_only else "both")
+        sides="friend_only" if friend_only else "both", cap_blocks_friend=blocks, velocity={"max_friends_per_hour": 5})
     facts = eligible_facts(
         program=prog, code=CodeState(expires_at=NOW if expired else None),
         friend=Friend("ann" if who == "referrer" else "bob", already_referred) if known else None,
         customer_given=who != "nobody", customer_id_given=who in ("unknown_id", "known_friend_by_id"),
         basket_minor=1999 if below_minimum else 2000, cap_used=CapUsage(3, 3000) if cap_full else CapUsage(2, 1500),
-        recording=recording)
+        recording=recording, friends_last_hour=5 if busy else 4)
     checks = [
         ("program_inactive", running != "running"),
         ("expired", expired),
@@ -176,7 +201,8 @@ def test_the_reason_is_always_the_first_failing_check(
         ("already_referred", known and already_referred),
         ("not_new_customer", known and new_only),
         ("below_minimum", below_minimum),
-        ("cap_reached", cap_full and not friend_only),
+        ("velocity_limit", busy),
+        ("cap_reached", cap_full and not friend_only and blocks),
         ("customer_required", recording and who == "nobody"),
         ("unknown_customer", recording and who == "unknown_id"),
     ]
@@ -186,6 +212,7 @@ def test_the_reason_is_always_the_first_failing_check(
     if expected is None:
         assert decision.discount_minor == 200  # 10% of 20.00
         assert decision.notes == (() if who != "nobody" else (ASK_FOR_CUSTOMER,))
+        assert decision.referrer_capped == (cap_full and not friend_only)
     else:
         assert decision.discount_minor == 0 and decision.reward_rule is None
 

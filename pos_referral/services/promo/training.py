@@ -39,6 +39,8 @@ SAY: dict[str, str] = {
     "not_new_customer": N_("This welcome offer is for new customers. You can still get your own code to share."),
     "below_minimum": N_("The offer starts from %(minimum)s. Would you like to add something?"),
     "cap_reached": N_("Your friend's code has reached its limit for now, so it can't give a discount today."),
+    "velocity_limit": N_("This code has been used a lot in the last hour, so I can't apply it right now. Could you "
+                         "try again a little later?"),
     "program_inactive": N_("The referral offer is not running today. I'm sorry about that."),
     "customer_required": N_("To apply the offer I need your phone number or email. It stays private."),
     "already_redeemed": N_("This voucher has already been used."),
@@ -48,8 +50,8 @@ SAY: dict[str, str] = {
 NOT_A_DEMO = N_("Practice mode: scan one of the demo codes (they start with DEMO).")
 
 REFUSALS = ("unknown_code", "mistyped_code", "expired", "self_referral", "already_referred", "not_new_customer",
-            "below_minimum", "cap_reached", "program_inactive", "customer_required", "already_redeemed",
-            "voucher_revoked", "store_not_allowed")
+            "below_minimum", "cap_reached", "velocity_limit", "program_inactive", "customer_required",
+            "already_redeemed", "voucher_revoked", "store_not_allowed")
 
 DEMOS: tuple[Demo, ...] = (
     Demo("DEMO-GOOD", "discount", N_("a friend's code that gives the discount")),

@@ -60,6 +60,16 @@ def _path_param(name: str) -> dict[str, Any]:
 
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
                "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
+REFERRER_OUTCOME = (
+    "The answer's `referrer_outcome` says what the code's owner gets from this sale: `pending` (a reward, "
+    "released after the hold), `none_cap_reached` (the friend gets the offer; the owner is at the program's cap "
+    "and earns nothing more), `none` (the program rewards only the friend), null (refused, or a voucher). "
+    "A program with `cap_blocks_friend = true` refuses the friend instead (`cap_reached`).")
+# a partial refund must carry one (a retry must not refund twice); a full refund may
+REFUND_IDEMPOTENCY = {**IDEMPOTENCY, "required": False, "description": (
+    "Required when the body has `amount` (a partial refund): a retry with the same key and body is "
+    "answered the same (header `Idempotent-Replayed: true`) and refunds nothing more; the same key with "
+    "another body is 422 `idempotency_key_reused`. Optional for a full refund.")}
 
 
 # The till's after-sale prompt "give this customer a referral card?" (web/api/card_offers.py)
@@ -121,11 +131,14 @@ def document() -> dict[str, Any]:
             "responses": _responses({"200": "the code"}, 404, 422)}},
         "/api/v1/checkouts/quote": {"post": {
             "summary": "What a code gives on a basket; never writes",
+            "description": REFERRER_OUTCOME + " A code used by more friends within the last hour than the "
+                           "program's `[velocity] max_friends_per_hour` is refused with `velocity_limit`.",
             "requestBody": _body({"type": "object", "required": ["code", "basket_total"], "properties": {
                 "code": CODE, "basket_total": MONEY, "customer": _ref("Customer")}}),
             "responses": _responses({"200": "eligible or not, with reason"}, 400, 422)}},
         "/api/v1/redemptions": {"post": {
             "summary": "Record a redemption exactly once",
+            "description": REFERRER_OUTCOME,
             "parameters": [IDEMPOTENCY], "requestBody": _body(redeem_body),
             "responses": _responses({"201": "recorded"}, 400, 404, 409, 422)}},
         "/api/v1/vouchers/{code}/redeem": {"post": {
@@ -136,7 +149,7 @@ def document() -> dict[str, Any]:
             "responses": _responses({"201": "recorded"}, 400, 404, 409, 422)}},
         "/api/v1/sales/{sale_id}/refund": {"post": {
             "summary": "Refund a referred sale (void or claw back the referrer's reward)",
-            "parameters": [_path_param("sale_id")],
+            "parameters": [_path_param("sale_id"), REFUND_IDEMPOTENCY],
             "requestBody": {"required": False, **_json({"type": "object", "properties": {"amount": MONEY}})},
             "responses": _responses({"200": "refunded"}, 400, 404, 422)}},
         "/api/v1/customers/{customer_id}/rewards": {"get": {

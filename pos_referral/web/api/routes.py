@@ -8,7 +8,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from pos_referral.domain.codes import CodeKind
 from pos_referral.domain.errors import REASONS, Refusal
-from pos_referral.services import checkout, owner_links, print_jobs, redemptions, referral_codes, rewards
+from pos_referral.services import checkout, owner_links, print_jobs, redemptions, referral_codes, refunds, rewards
 from pos_referral.services.checkout import Evaluation
 from pos_referral.web.api.input import (
     choice_field,
@@ -170,7 +170,9 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
 
 @bp.post("/sales/<sale_id>/refund")
 def refund_sale(sale_id: str) -> Response:
-    """Refund a referred sale (whole, or ``amount``): voids or claws back the referrer's reward."""
+    """Refund a referred sale (whole, or ``amount``): voids or claws back the referrer's reward.
+
+    A partial refund needs an Idempotency-Key (a retry must not refund twice); a full refund may send one."""
     body = request.get_json(silent=True)
     if body is None and not request.data:
         body = {}
@@ -179,7 +181,29 @@ def refund_sale(sale_id: str) -> Response:
     amount = money_field(body, "amount", required=False)
     if amount == 0:
         raise ApiProblem(422, "invalid_request", "amount must be more than 0.00", field="amount")
-    return jsonify(rewards.refund_sale(current_store().ctx, sale_id, amount))
+    key = _idempotency_key(required=amount is not None)
+    ctx = current_store().ctx
+    if not key:
+        return jsonify(refunds.refund_sale(ctx, sale_id, amount))
+    try:
+        answer = refunds.refund_once(ctx, sale_id, amount, till_id=g.till_id, idempotency_key=key,
+                                     hashed=refunds.request_hash(sale_id, body))
+    except redemptions.IdempotencyConflict:
+        raise ApiProblem(422, "idempotency_key_reused",
+                         "This Idempotency-Key was already used with a different request body.") from None
+    resp = jsonify(answer.body)
+    if answer.replayed:
+        resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
+def _idempotency_key(*, required: bool) -> str:
+    """The request's Idempotency-Key (1-128 characters); ``""`` when absent and not required."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if (required or key) and not 0 < len(key) <= 128:
+        raise ApiProblem(400, "idempotency_key_required",
+                         "Send an Idempotency-Key header (1-128 characters) so a retry cannot record twice.")
+    return key
 
 
 @bp.get("/customers/<customer_id>/rewards")

@@ -74,6 +74,7 @@ def quote_view(ev: Evaluation | None, reason: str | None) -> dict[str, Any]:
             "program_id": ev.program.id if ev and ev.program else None,
             "reward": None,
             "notes": [],
+            "referrer_outcome": None,
         }
     reward = reward_view(ev.reward_rule)
     if ev.voucher_reward is not None:
@@ -96,4 +97,5 @@ def quote_view(ev: Evaluation | None, reason: str | None) -> dict[str, Any]:
         "program_id": ev.program.id if ev.program else (ev.voucher_reward.program_id if ev.voucher_reward else None),
         "reward": reward,
         "notes": ev.notes,
+        "referrer_outcome": ev.referrer_outcome(),  # pending | none_cap_reached | none (referral codes)
     }

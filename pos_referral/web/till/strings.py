@@ -24,6 +24,8 @@ def js_strings() -> dict[str, object]:
         "recording": _("Recording…"),
         "recorded": _("Recorded: %(amount)s off. Sale %(sale)s."),
         "friend_code": _("The customer's own new code: %(code)s"),
+        "referrer_capped": _("The friend gets the offer; the code's owner has reached their reward limit and earns "
+                             "nothing more."),
         "job": _("Receipt footer queued (print job #%(id)s)."),
         "card_job": _("Referral card queued (print job #%(id)s)."),
         "no_print": _("Nothing to print (printer switched off in the settings)."),
