@@ -83,7 +83,7 @@ def test_a_released_points_reward_is_counted_once_everywhere(shop: Callable[...,
     release_due_rewards(store.ctx)
     released = api.get(f"/api/v1/customers/{ann['customer_id']}/rewards")[1]
     assert (released["points"], released["points_pending"]) == (50, 0)  # the reward once, not pending + released
-    page = app.test_client().get(owner_url(store.ctx, f"/r/{ann['code']}", ann["code"])).get_data(as_text=True)
+    page = app.test_client().get(owner_url(store.ctx, f"/r/{ann['code']}", ann["code"], 0)).get_data(as_text=True)
     assert "Your points: 50" in page
     api.post("/api/v1/sales/S1/refund", {})  # refunded after the release: clawed back
     assert api.get(f"/api/v1/customers/{ann['customer_id']}/rewards")[1]["points"] == 0
