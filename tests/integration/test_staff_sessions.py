@@ -7,6 +7,7 @@ stop working on its next request once the server has ended the session.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,8 @@ from flask.testing import FlaskClient
 
 from pos_referral import create_app
 from pos_referral.bootstrap import Store
-from pos_referral.services import staff, staff_admin
+from pos_referral.services import staff, staff_admin, staff_sessions
+from pos_referral.web.till import pages
 from tests.conftest import FakeClock
 from tests.postgres_support import fresh_database, start_central
 
@@ -93,6 +95,21 @@ def test_deactivating_a_cashier_ends_her_till_session_on_the_next_request(app: F
     staff_admin.deactivate(shop.ctx, ann, actor="Mia")
     assert issue_card(cashier, csrf) == 401
     assert 'id="code"' not in cashier.get("/till/T1").get_data(as_text=True)
+
+
+def test_the_scanner_event_stream_ends_with_the_session(app: Flask, shop: Store,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pages, "SSE_KEEPALIVE", 0.05)
+    cashier = app.test_client()
+    cashier_signs_in(cashier)
+    response = cashier.get("/till/events", buffered=False)
+    chunks: Iterator[bytes] = iter(response.response)  # type: ignore[arg-type]
+    assert b"hello" in next(chunks) + next(chunks)
+    assert next(chunks).startswith(b": keep-alive")
+    ann = next(s.id for s in staff_admin.list_staff(shop.ctx) if s.name == "Ann")
+    staff_sessions.end_sessions(shop.ctx, ann, actor="Ann", why="signed out at T2")
+    assert list(chunks) == []  # the stream has ended
+    response.close()
 
 
 def test_a_new_pin_ends_the_cashiers_open_sessions_and_the_new_pin_works(app: Flask, shop: Store) -> None:

@@ -138,6 +138,7 @@ def events() -> Response:
     """Server-sent events: scans from a serial scanner for this till (or for every till)."""
     till_id = require_till_session()
     bus: ScanBus = current_store().scans
+    ctx, staff_id, version = current_store().ctx, session.get("staff_id"), session.get("sv")
 
     def stream() -> Iterator[str]:
         with bus.subscribe(till_id) as sub:
@@ -149,6 +150,8 @@ def events() -> Response:
                 if sub.closed:
                     break
                 if scan is None:
+                    if not isinstance(staff_id, int) or staff_sessions.session_version(ctx, staff_id) != version:
+                        break  # signed out, deactivated or a new PIN: the stream ends with the session
                     yield ": keep-alive\n\n"
                 else:
                     yield f"event: scan\ndata: {json.dumps({'code': scan.code, 'source': scan.source})}\n\n"
