@@ -9,6 +9,7 @@ manager sets a new one (``pos-referral manager add NAME --pin``, or the staff pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -24,7 +25,6 @@ ROLES = ("cashier", "manager")
 MIN_PIN = {"cashier": 4, "manager": 6}
 MAX_PIN = 8
 _hasher = PasswordHasher()  # argon2id with the library's current defaults
-_NOBODY = _hasher.hash("no such person")  # verified against for unknown names: every refusal costs the same
 
 
 class StaffError(ValueError):
@@ -91,9 +91,15 @@ def add_staff(ctx: StoreContext, name: str, role: str, *, pin: str | None = None
         return member.id
 
 
+@cache
+def _nobody() -> str:
+    """A hash verified against for unknown names, so every refusal costs the same (made on first use)."""
+    return _hasher.hash("no such person")
+
+
 def _verify(hash_: str | None, secret: str) -> bool:
     try:
-        return _hasher.verify(hash_ or _NOBODY, secret) and hash_ is not None
+        return _hasher.verify(hash_ or _nobody(), secret) and hash_ is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -179,3 +179,17 @@ def test_centrals_dashboard_ends_a_copied_session_at_sign_out_and_when_idle(tmp_
             assert thief.get("/manager/").status_code == 302
         finally:
             central.close()
+
+
+def test_a_manager_who_sets_her_own_pin_stays_signed_in_here_but_not_at_the_till(app: Flask, shop: Store) -> None:
+    office, till = app.test_client(), app.test_client()
+    manager_signs_in(office)
+    cashier_signs_in(till, "Mia", "246810")
+    token = _form_token(office, "/manager/staff/")
+    mia = next(s.id for s in staff_admin.list_staff(shop.ctx) if s.name == "Mia")
+    short = office.post(f"/manager/staff/{mia}/pin", data={"pin": "1234", "csrf_token": token}, follow_redirects=True)
+    assert "PIN not changed: a manager&#39;s PIN is 6 to 8 digits" in short.get_data(as_text=True)
+    assert 'id="code"' in till.get("/till/T1").get_data(as_text=True)  # nothing changed, nobody signed out
+    office.post(f"/manager/staff/{mia}/pin", data={"pin": "135791", "csrf_token": token})
+    assert office.get("/manager/staff/").status_code == 200
+    assert 'id="pin"' in till.get("/till/T1").get_data(as_text=True)
