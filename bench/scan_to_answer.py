@@ -74,7 +74,7 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             page = browser.new_page()
             page.goto(f"{base}/till/T1")
-            page.select_option("#name", "Ann")
+            page.fill("#name", "Ann")
             page.fill("#pin", "1234")
             page.keyboard.press("Enter")
             page.wait_for_selector("#code")

@@ -27,6 +27,7 @@ from pos_referral.services.customers import has_customers
 from pos_referral.services.print_worker import PrintWorker
 from pos_referral.services.rate_limits import FailureLimiter, Limits
 from pos_referral.services.rewards import ReleaseSummary
+from pos_referral.services.sign_in_throttle import SignInThrottle, ThrottlePolicy
 from pos_referral.services.tills import TokenVerifier
 from pos_referral.sync.programs import with_adopted_programs
 from pos_referral.sync.relay import has_joined
@@ -43,7 +44,8 @@ class Store:
     ctx: StoreContext
     tokens: TokenVerifier
     limiter: FailureLimiter  # failed code look-ups, per till and per address
-    limits: Limits = field(default_factory=Limits)  # PIN pad, manager sign-in, kiosk joins, invitations
+    sign_ins: SignInThrottle  # wrong PINs and passwords: growing delays per name and address, no lock-out
+    limits: Limits = field(default_factory=Limits)  # kiosk joins, invitations
     background: list[Stoppable] = field(default_factory=list)
     scans: ScanBus = field(default_factory=ScanBus)  # serial scanner -> open till pages (SSE)
     print_worker: PrintWorker | None = None
@@ -91,8 +93,11 @@ class Central:
 
 
 def _store(ctx: StoreContext) -> Store:
+    config = ctx.settings.config
     return Store(ctx=ctx, tokens=TokenVerifier(ctx),
-                 limiter=FailureLimiter(ctx.settings.config.security.failed_lookups_per_minute))
+                 limiter=FailureLimiter(config.security.failed_lookups_per_minute),
+                 sign_ins=SignInThrottle(ThrottlePolicy.from_config(config.sign_in),
+                                         clock=lambda: ctx.clock().timestamp()))
 
 
 def build_store(

@@ -115,8 +115,25 @@ class CentralSection(_Section):
 
 class SecuritySection(_Section):
     failed_lookups_per_minute: int = Field(20, ge=1)
+    # no longer used: sign-ins are slowed down, never locked ([sign_in]); kept so older store.toml files load
     pin_attempts_before_lockout: int = Field(5, ge=1)
     lockout_seconds: int = Field(300, ge=1)
+
+
+class SignInSection(_Section):
+    """Wrong PINs and passwords slow the guesser down (per name and address, per address); nobody is locked out."""
+
+    free_attempts: int = Field(3, ge=1)  # wrong tries for one name from one address before delays begin
+    free_attempts_per_address: int = Field(10, ge=1)  # wrong tries from one address, any names
+    first_delay_seconds: float = Field(1.0, gt=0, le=60)  # then doubled for every further wrong try
+    max_delay_seconds: float = Field(900.0, gt=0, le=86400)
+    account_max_delay_seconds: float = Field(30.0, ge=0, le=300)  # what other addresses' failures can add
+    till_names_days: int = Field(14, ge=0, le=365)  # the till's sign-in lists who signed in there this recently
+
+
+class ManagerSection(_Section):
+    idle_minutes: int = Field(30, ge=1, le=24 * 60)  # manager pages sign out after this long unused
+    session_hours: int = Field(12, ge=1, le=72)  # and after this long in any case
 
 
 class RewardsSection(_Section):
@@ -159,6 +176,8 @@ class StoreConfig(_Section):
     kiosk: KioskSection = KioskSection()
     central: CentralSection = CentralSection()
     security: SecuritySection = SecuritySection()
+    sign_in: SignInSection = SignInSection()
+    manager: ManagerSection = ManagerSection()
     rewards: RewardsSection = RewardsSection()
     mail: MailSection = MailSection()
     retention: RetentionSection = RetentionSection()

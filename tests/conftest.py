@@ -150,3 +150,20 @@ class Api:
 @pytest.fixture
 def api(app: Flask, token: str) -> Api:
     return Api(app.test_client(), token)
+
+
+def staff_session(client: FlaskClient, store: Store, name: str, role: str, till_id: str | None = None) -> FlaskClient:
+    """``client`` signed in as a new staff member ``name``, as the sign-in pages leave it: at ``till_id``
+    (the till page), else on the manager pages. The session carries the member's session version."""
+    from pos_referral.services.staff import add_staff
+    from pos_referral.services.staff_sessions import session_version
+
+    staff_id = add_staff(store.ctx, name, role, pin="24681357", password="a long test password")
+    with client.session_transaction() as session:
+        session.update(staff_id=staff_id, role=role, sv=session_version(store.ctx, staff_id))
+        if till_id is not None:
+            session.update(till_id=till_id, staff=name)
+        else:
+            now = store.ctx.clock().timestamp()
+            session.update(staff_name=name, manager_since=now, seen=now)
+    return client

@@ -18,6 +18,17 @@
     });
   });
 
+  /* Sign-in: a tap on a name of someone who signed in at this till recently fills the name field. */
+  Array.prototype.forEach.call(document.querySelectorAll(".name-choices"), function (box) {
+    var target = $(box.getAttribute("data-target"));
+    box.addEventListener("click", function (e) {
+      var name = e.target.getAttribute && e.target.getAttribute("data-name");
+      if (!name) { return; }
+      target.value = name;
+      ($("pin") || target).focus();
+    });
+  });
+
   var cfgEl = $("till-config");
   if (!cfgEl) { return; }
   var cfg = JSON.parse(cfgEl.textContent), T = JSON.parse($("till-i18n").textContent);

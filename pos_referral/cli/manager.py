@@ -30,7 +30,7 @@ def manager() -> None:
 @click.argument("name")
 @click.password_option("--password", prompt="Password (10+ characters)", envvar="POS_REFERRAL_NEW_PASSWORD",
                        help="Asked for twice, hidden, when not given.")
-@click.option("--pin", default=None, help="Also set a PIN for approving overrides at the till (4-8 digits).")
+@click.option("--pin", default=None, help="Also set a PIN for approving overrides at the till (6-8 digits).")
 @click.pass_obj
 def manager_add(obj: Obj, name: str, password: str, pin: str | None) -> None:
     """Add a manager (or change a manager's password); they sign in at /manager/login."""

@@ -129,7 +129,7 @@ def staff() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["cashier", "manager"]), default="cashier", show_default=True)
 @click.option("--pin", prompt=True, hide_input=True, confirmation_prompt=True, envvar="POS_REFERRAL_NEW_PIN",
-              help="4-8 digits for the till's PIN pad (asked for when not given).")
+              help="The till's PIN: 4-8 digits, a manager's 6-8 (asked for when not given).")
 @click.option("--password", default=None, help="A manager's password (10+ characters) for the manager pages.")
 @click.pass_obj
 def staff_add(obj: Obj, name: str, role: str, pin: str, password: str | None) -> None:

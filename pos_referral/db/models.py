@@ -217,7 +217,10 @@ class LandingVisit(Base):
 
 
 class Staff(Base):
-    """Cashiers (PIN) and managers (password and PIN), argon2id hashes only; lockout after failures."""
+    """Cashiers (PIN) and managers (password and PIN), argon2id hashes only.
+
+    ``session_version`` is copied into every session signed in as this person and checked on every
+    request: sign-out, deactivation and a new PIN, password or role add one, ending those sessions."""
 
     __tablename__ = "staff"
 
@@ -226,10 +229,19 @@ class Staff(Base):
     role: so.Mapped[str] = so.mapped_column(sa.String(10))  # cashier | manager
     pin_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     password_hash: so.Mapped[str | None] = so.mapped_column(sa.String(255))
-    failed_attempts: so.Mapped[int] = so.mapped_column(default=0)
-    locked_until: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    session_version: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+
+class TillSignIn(Base):
+    """Who last signed in at which till, and when: the till's sign-in lists only these names."""
+
+    __tablename__ = "till_sign_ins"
+
+    till_id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    staff_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("staff.id", ondelete="CASCADE"), primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
 
 
 class AuditEntry(Base):

@@ -1,13 +1,13 @@
 """Staff administration from the manager pages: list, add a cashier, reset a PIN, deactivate. Audited.
 
-Adding and PIN changes go through ``services.staff.add_staff`` (argon2id, audited there); this
-module adds what that one does not have: the list for the page and deactivation.
+Adding and PIN changes go through ``services.staff.add_staff`` (argon2id, audited there; a new PIN
+ends the member's sessions); this module adds the list for the page and deactivation, which ends
+them too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -24,15 +24,12 @@ class StaffRow:
     name: str
     role: str
     active: bool
-    locked_until: datetime | None
 
 
 def list_staff(ctx: StoreContext) -> list[StaffRow]:
-    now = ctx.clock()
     with UnitOfWork(ctx.db, write=False) as uow:
         rows = uow.session.scalars(sa.select(Staff).order_by(Staff.active.desc(), Staff.role, Staff.name))
-        return [StaffRow(s.id, s.name, s.role, s.active,
-                         s.locked_until if s.locked_until and s.locked_until > now else None) for s in rows]
+        return [StaffRow(s.id, s.name, s.role, s.active) for s in rows]
 
 
 def _member(ctx: StoreContext, staff_id: int) -> Staff:
@@ -52,23 +49,24 @@ def add_cashier(ctx: StoreContext, name: str, pin: str, *, actor: str) -> int:
 
 
 def reset_pin(ctx: StoreContext, staff_id: int, pin: str, *, actor: str) -> str:
-    """Set a new PIN (and lift a lockout); returns the name. Managers' own passwords stay with the CLI."""
+    """Set a new PIN (a manager's: 6+ digits); their sessions end. Returns the name. Managers' passwords
+    stay with the CLI."""
     member = _member(ctx, staff_id)
     add_staff(ctx, member.name, member.role, pin=pin, actor=actor)
     with UnitOfWork(ctx.db, write=True) as uow:
-        uow.session.execute(sa.update(Staff).where(Staff.id == staff_id).values(failed_attempts=0, locked_until=None))
         audit.record(ctx, uow.session, actor, "pin_reset", member.name, ctx.clock())
         uow.commit()
     return member.name
 
 
 def deactivate(ctx: StoreContext, staff_id: int, *, actor: str) -> str:
-    """Stop someone signing in (the row and its audit history stay); returns the name."""
+    """Stop someone signing in and end their open sessions (the row and its audit history stay)."""
     member = _member(ctx, staff_id)
     if member.role == "manager" and member.name == actor:
         raise StaffError("you cannot deactivate yourself")
     with UnitOfWork(ctx.db, write=True) as uow:
-        uow.session.execute(sa.update(Staff).where(Staff.id == staff_id).values(active=False))
+        uow.session.execute(sa.update(Staff).where(Staff.id == staff_id)
+                            .values(active=False, session_version=Staff.session_version + 1))
         audit.record(ctx, uow.session, actor, "staff_deactivated", f"{member.name} ({member.role})", ctx.clock())
         uow.commit()
     return member.name

@@ -48,7 +48,7 @@ def browser() -> Iterator[Any]:
 def shop(store: Store, app: Flask) -> Iterator[Shop]:
     add_till(store.ctx, "T1")
     add_staff(store.ctx, "Ann", "cashier", pin="1234")
-    add_staff(store.ctx, "Mia", "manager", pin="9999")
+    add_staff(store.ctx, "Mia", "manager", pin="999999")
     issued = issue_code(store.ctx, CustomerInput.parse({"phone": "+4791234567", "first_name": "Kari"}),
                         channel="receipt", till_id="T1")
     with live_server(app) as server:
@@ -90,9 +90,9 @@ def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 
 def sign_in(page: Any, shop: Shop, name: str = "Ann", pin: str = "1234") -> None:
-    """Sign in at till T1 by keyboard, as a cashier does."""
+    """Sign in at till T1 by keyboard, as a cashier does: type the name, then the PIN."""
     page.goto(f"{shop.url}/till/T1")
-    page.select_option("#name", name)
+    page.fill("#name", name)
     page.focus("#pin")
     page.keyboard.type(pin)
     page.keyboard.press("Enter")

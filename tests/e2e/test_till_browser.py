@@ -86,7 +86,7 @@ def test_manager_override_is_approved_by_pin_and_audited(page: Any, shop: Shop) 
     page.fill("#ov-note", "Regular customer, basket nearly at the minimum")
     page.click("#ov-approve")
     expect(page.locator("#ov-error")).to_have_text("That is not a manager's PIN.")
-    page.fill("#ov-pin", "9999")
+    page.fill("#ov-pin", "999999")
     page.keyboard.press("Enter")
     expect(page.locator("#result")).to_contain_text("Override approved by Mia")
     with UnitOfWork(shop.store.db, write=False) as uow:
@@ -233,3 +233,19 @@ def test_staff_guide_prints_from_the_till_page(page: Any, shop: Shop) -> None:
     with UnitOfWork(shop.store.db, write=False) as uow:
         templates = list(uow.session.scalars(sa.select(PrintJob.template)))
     assert templates == ["staff_guide"]
+
+
+def test_a_cashier_types_her_name_first_then_taps_it_after_signing_out(page: Any, shop: Shop) -> None:
+    page.goto(f"{shop.url}/till/T1")
+    expect(page.locator("#name")).to_be_focused()
+    expect(page.locator(".name-choice")).to_have_count(0)  # nobody's name is shown before they sign in here
+    assert "Ann" not in page.content() and "Mia" not in page.content()
+    sign_in(page, shop)
+    page.click("#sign-out")
+    expect(page.locator(".name-choice")).to_have_text(["Ann"])  # she signed in at this till: her name is a tap
+    page.click(".name-choice")
+    expect(page.locator("#name")).to_have_value("Ann")
+    expect(page.locator("#pin")).to_be_focused()
+    page.keyboard.type("1234")
+    page.keyboard.press("Enter")
+    expect(page.locator("#code")).to_be_visible()

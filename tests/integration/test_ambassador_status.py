@@ -12,9 +12,8 @@ from pos_referral.printing.render import render
 from pos_referral.services.owner_links import owner_url
 from pos_referral.services.promo.ambassador import next_status, status_for, status_from_count, status_of
 from pos_referral.services.rewards import release_due_rewards
-from pos_referral.services.staff import add_staff
 from pos_referral.services.unit_of_work import UnitOfWork
-from tests.conftest import Api, FakeClock
+from tests.conftest import Api, FakeClock, staff_session
 
 
 def bring_friends(api: Api, code: str, n: int, start: int = 0) -> None:
@@ -78,10 +77,7 @@ def test_ambassador_sees_status_and_perk_on_their_landing_page(api: Api, store: 
 def test_ambassadors_card_from_the_till_names_the_status(api: Api, store: Store, clock: FakeClock,
                                                           app: Flask) -> None:
     make_ambassador(api, store, clock)
-    add_staff(store.ctx, "Kim", "cashier", pin="1234")
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(till_id="T1", staff="Kim", staff_id=1, role="cashier")
+    client = staff_session(app.test_client(), store, "Kim", "cashier", till_id="T1")
     page = client.get("/till/T1").get_data(as_text=True)
     csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
     answer = client.post("/till/issue", json={"customer": {"phone": "+4791234567"}}, headers={"X-CSRFToken": csrf})

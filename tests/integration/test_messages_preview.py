@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Flask
 from flask.testing import FlaskClient
 
 from pos_referral.bootstrap import Store
 from pos_referral.services import messages
+from tests.conftest import staff_session
 
 
 def signed_in(app: Flask, role: str) -> FlaskClient:
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(staff_id=1, staff_name="Mia", staff="Mia", role=role, manager_since=time.time())
-    return client
+    return staff_session(app.test_client(), app.extensions["pos_referral"], "Mia", role,
+                         till_id="T1" if role == "cashier" else None)
 
 
 def test_only_managers_preview_messages(app: Flask) -> None:

@@ -81,7 +81,7 @@ def test_manager_report_shows_the_offer_and_acceptance_rates(api: Api, store: St
         {"step": "Cards offered (offer rate)", "count": "3", "rate": "0.7500"},
         {"step": "Cards accepted (acceptance rate)", "count": "2", "rate": "0.6667"},
     ]
-    staff.add_staff(store.ctx, "Mia", "manager", password=PASSWORD, pin="9999")
+    staff.add_staff(store.ctx, "Mia", "manager", password=PASSWORD, pin="999999")
     client = app.test_client()
     sign_in(client)
     page = client.get(f"/manager/?from={day.isoformat()}&to={day.isoformat()}").get_data(as_text=True)

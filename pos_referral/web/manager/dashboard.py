@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 from flask import (
@@ -11,6 +10,7 @@ from flask import (
     abort,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -25,7 +25,7 @@ from pos_referral.services import staff
 from pos_referral.services.reports import dashboard as reports
 from pos_referral.services.reports.daily_summary import queue_daily_summary
 from pos_referral.services.reports.date_range import DateRange, RangeError, parse_range
-from pos_referral.web.auth import current_central, current_store
+from pos_referral.web.auth import client_address, current_central, current_store, end_staff_session, start_staff_session
 from pos_referral.web.manager.auth import manager_required, safe_next
 from pos_referral.web.manager.charts import funnel_chart, trend_chart
 
@@ -65,40 +65,39 @@ def login() -> str:
 
 
 @bp.post("/login")
-def login_post() -> BaseResponse | tuple[str, int]:
-    """Check a manager's password; lockout after repeated failures; every attempt audited."""
+def login_post() -> BaseResponse:
+    """Check a manager's password; wrong ones slow this name and address down (never a lock-out); audited."""
     store = current_store()
     name, password = request.form.get("name", "").strip(), request.form.get("password", "")
     nxt = request.form.get("next", "")
-    security = store.settings.config.security
-    pad = current_store().limits.named("manager_login", security.pin_attempts_before_lockout * 2)
-    key = f"ip:{request.remote_addr}"
+    throttle, address = store.sign_ins, client_address()
 
-    def refuse(message: str, status: int) -> tuple[str, int]:
-        return render_template("manager/login.html", error=message, name=name, next=nxt), status
+    def refuse(message: str, status: int, wait: int = 0) -> BaseResponse:
+        resp = make_response(render_template("manager/login.html", error=message, name=name, next=nxt), status)
+        if wait:
+            resp.headers["Retry-After"] = str(wait)
+        return resp
 
-    wait = pad.retry_after(key)
-    if wait:
-        return refuse(f"Too many failed sign-ins from here. Try again in {wait} seconds.", 429)
-    if not name or not password or len(password) > 256:
-        pad.record_failure(key)
+    if not name or not password or len(password) > 256 or len(name) > 40:
         return refuse("Type your name and password.", 422)
+    wait = throttle.wait(name, address)
+    if wait:
+        return refuse(f"Too many failed sign-ins. Wait {wait} seconds, then try again.", 429, wait)
     result = staff.sign_in(store.ctx, secret=password, name=name, use_password=True, roles=("manager",),
                            where="manager pages")
     if isinstance(result, staff.SignInRefused):
-        pad.record_failure(key)
-        if result.reason == "locked":
-            return refuse(f"Locked after too many failed sign-ins. Try again in {result.retry_after} seconds.", 423)
+        throttle.failed(name, address)
         return refuse("Wrong name or password.", 401)
-    session.clear()
-    session.update(staff_id=result.staff_id, staff_name=result.name, role=result.role, manager_since=time.time())
+    throttle.succeeded(name, address)
+    now = store.ctx.clock().timestamp()
+    start_staff_session(result, staff_name=result.name, manager_since=now, seen=now)
     return redirect(safe_next(nxt))
 
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    """Sign out of the manager pages."""
-    session.clear()
+    """Sign out of the manager pages: every copy of this session stops working."""
+    end_staff_session("manager pages")
     return redirect(url_for("manager.login"))
 
 

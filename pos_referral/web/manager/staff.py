@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from pos_referral.services import staff_admin
+from pos_referral.services import staff_admin, staff_sessions
 from pos_referral.services.staff import StaffError
 from pos_referral.web.auth import current_store
 from pos_referral.web.manager.auth import manager_required
@@ -46,11 +46,14 @@ def add() -> BaseResponse:
 @bp.post("/<int:staff_id>/pin")
 @manager_required
 def reset_pin(staff_id: int) -> BaseResponse:
-    """Give someone a new PIN (also lifts a lockout)."""
+    """Give someone a new PIN (a manager's: 6-8 digits); their sessions end."""
+    ctx = current_store().ctx
     try:
-        name = staff_admin.reset_pin(current_store().ctx, staff_id, request.form.get("pin", ""), actor=_actor())
+        name = staff_admin.reset_pin(ctx, staff_id, request.form.get("pin", ""), actor=_actor())
     except StaffError as exc:
         return _done(f"PIN not changed: {exc}.")
+    if session.get("staff_id") == staff_id:  # their own PIN: their other sessions end, this one goes on
+        session["sv"] = staff_sessions.session_version(ctx, staff_id)
     return _done(f"New PIN saved for {name}.")
 
 

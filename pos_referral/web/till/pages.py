@@ -11,17 +11,35 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from pos_referral.scanner.events import ScanBus
-from pos_referral.services import cards, staff, tills
+from pos_referral.services import cards, staff, staff_sessions, tills
 from pos_referral.services.customers import CustomerInputError
 from pos_referral.services.overrides import OverrideError, OverrideRequest, record_override
 from pos_referral.services.tills import TILL_ID
 from pos_referral.web.api.input import customer_field, json_body, money_field, sale_id_field
-from pos_referral.web.auth import current_store, require_till_session, till_signed_in
+from pos_referral.web.auth import (
+    client_address,
+    current_store,
+    end_staff_session,
+    require_till_session,
+    start_staff_session,
+    till_signed_in,
+)
 from pos_referral.web.i18n import REASON_TEXT, current_language
 from pos_referral.web.problems import ApiProblem
 from pos_referral.web.till.practice import demos
@@ -50,14 +68,26 @@ def choose() -> BaseResponse | str:
     return render_template("till_choose.html", tills=known)
 
 
+def _sign_in_page(till_id: str, error: str | None = None, status: int = 200, chosen: str = "",
+                  wait: int = 0) -> BaseResponse:
+    """The PIN sign-in: type a name (or tap one of those who signed in at this till recently) and a PIN."""
+    ctx = current_store().ctx
+    names = staff_sessions.recent_names(ctx, till_id, current_store().settings.config.sign_in.till_names_days)
+    anyone = bool(names) or bool(staff.staff_names(ctx, staff.ROLES))
+    resp = make_response(render_template("till_signin.html", till_id=till_id, names=names, error=error,
+                                         chosen=chosen, anyone=anyone), status)
+    if wait:
+        resp.headers["Retry-After"] = str(wait)
+    return resp
+
+
 @bp.get("/<till_id>")
-def page(till_id: str) -> str:
+def page(till_id: str) -> BaseResponse | str:
     """The till page when signed in at this till, else its PIN sign-in."""
     _known_till(till_id)
     store = current_store()
     if not till_signed_in(till_id):
-        return render_template("till_signin.html", till_id=till_id,
-                               names=staff.staff_names(store.ctx, staff.ROLES), error=None)
+        return _sign_in_page(till_id)
     return render_template(
         "till.html", till_id=till_id, staff_name=session.get("staff"), role=session.get("role"),
         managers=staff.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
@@ -67,36 +97,27 @@ def page(till_id: str) -> str:
 
 
 @bp.post("/<till_id>/sign-in")
-def sign_in(till_id: str) -> BaseResponse | tuple[str, int]:
-    """Check a PIN (lockout after repeated failures, every attempt audited)."""
+def sign_in(till_id: str) -> BaseResponse:
+    """Check a name and PIN; wrong PINs slow this name and address down, never lock anyone out; audited."""
     _known_till(till_id)
     store = current_store()
-    security = store.settings.config.security
-    pad = current_store().limits.named("pin", security.pin_attempts_before_lockout * 2)
-    keys = (f"till:{till_id}", f"ip:{request.remote_addr}")
-    names = staff.staff_names(store.ctx, staff.ROLES)
-    name = request.form.get("name", "")
-    pin = request.form.get("pin", "")
-
-    def refuse(message: str, status: int) -> tuple[str, int]:
-        return render_template("till_signin.html", till_id=till_id, names=names, error=message,
-                               chosen=name), status
-
-    wait = pad.retry_after(*keys)
+    throttle, address = store.sign_ins, client_address()
+    name, pin = request.form.get("name", "").strip(), request.form.get("pin", "")
+    if not name or len(name) > 40 or not (pin.isdigit() and pin.isascii()) or len(pin) > staff.MAX_PIN:
+        return _sign_in_page(till_id, _("Type your name and your PIN."), 422, name[:40])
+    wait = throttle.wait(name, address)
     if wait:
-        return refuse(_("Too many wrong PINs at this till. Try again in %(s)d seconds.", s=wait), 429)
-    if name not in names or not pin.isdigit() or len(pin) > 8:
-        pad.record_failure(*keys)
-        return refuse(_("Choose your name and type your PIN."), 422)
-    result = staff.sign_in(store.ctx, secret=pin, name=name, where=f"till {till_id}")
+        return _sign_in_page(till_id, _("Too many wrong PINs. Wait %(s)d seconds, then try again.", s=wait), 429,
+                             name, wait)
+    result = staff.sign_in(store.ctx, secret=pin, name=name, where=f"till {till_id}", till_id=till_id)
     if isinstance(result, staff.SignInRefused):
-        pad.record_failure(*keys)
-        if result.reason == "locked":
-            return refuse(_("Locked after too many wrong PINs. Try again in %(s)d seconds.",
-                            s=result.retry_after), 423)
-        return refuse(_("Wrong PIN. Please try again."), 401)
-    session.clear()
-    session.update(till_id=till_id, staff=result.name, staff_id=result.staff_id, role=result.role)
+        if result.reason == "pin_too_short":  # the right PIN, from before managers needed 6 digits
+            return _sign_in_page(till_id, _("This PIN is too short for a manager. Set a new one of 6 to 8 digits "
+                                            "(staff page or pos-referral manager add)."), 403, name)
+        throttle.failed(name, address)
+        return _sign_in_page(till_id, _("Wrong name or PIN. Please try again."), 401, name)
+    throttle.succeeded(name, address)
+    start_staff_session(result, till_id=till_id, staff=result.name)
     resp = redirect(url_for("till.page", till_id=till_id))
     resp.set_cookie(TILL_COOKIE, till_id, max_age=365 * 86400, httponly=True, samesite="Lax",
                     secure=store.settings.config.server.secure_cookies)
@@ -105,9 +126,9 @@ def sign_in(till_id: str) -> BaseResponse | tuple[str, int]:
 
 @bp.post("/sign-out")
 def sign_out() -> BaseResponse:
-    """End the cashier's session (the till stays chosen)."""
+    """End the cashier's session, and every copy of it (the till stays chosen)."""
     till_id = session.get("till_id") or request.cookies.get(TILL_COOKIE, "")
-    session.clear()
+    end_staff_session(f"till {till_id}")
     return redirect(url_for("till.page", till_id=till_id) if till_id else url_for("till.choose"))
 
 
@@ -116,6 +137,7 @@ def events() -> Response:
     """Server-sent events: scans from a serial scanner for this till (or for every till)."""
     till_id = require_till_session()
     bus: ScanBus = current_store().scans
+    ctx, staff_id, version = current_store().ctx, session.get("staff_id"), session.get("sv")
 
     def stream() -> Iterator[str]:
         with bus.subscribe(till_id) as sub:
@@ -127,6 +149,8 @@ def events() -> Response:
                 if sub.closed:
                     break
                 if scan is None:
+                    if not isinstance(staff_id, int) or staff_sessions.session_version(ctx, staff_id) != version:
+                        break  # signed out, deactivated or a new PIN: the stream ends with the session
                     yield ": keep-alive\n\n"
                 else:
                     yield f"event: scan\ndata: {json.dumps({'code': scan.code, 'source': scan.source})}\n\n"
@@ -147,14 +171,22 @@ def override() -> tuple[Response, int]:
     if len(note) < 3:
         raise ApiProblem(422, "note_required", _("Write the reason for the override."), field="note")
     store = current_store()
-    manager = str(body.get("manager") or "")
-    pin = str(body.get("pin") or "")
+    manager = str(body.get("manager") or "")[:40]
+    pin = str(body.get("pin") or "")[:16]
+    wait = store.sign_ins.wait(manager, client_address()) if manager else 0
+    if wait:
+        raise ApiProblem(429, "too_many_attempts", _("Too many wrong PINs. Wait %(s)d seconds, then try again.",
+                                                     s=wait), retry_after=wait)
     checked = staff.sign_in(store.ctx, secret=pin, name=manager, roles=("manager",),
                             where=f"override at till {till_id}") if pin.isdigit() and manager else None
     if not isinstance(checked, staff.SignedIn):
-        locked = isinstance(checked, staff.SignInRefused) and checked.reason == "locked"
-        raise ApiProblem(423 if locked else 403, "manager_pin_refused",
-                         _("Locked after too many wrong PINs.") if locked else _("That is not a manager's PIN."))
+        if isinstance(checked, staff.SignInRefused) and checked.reason == "pin_too_short":
+            raise ApiProblem(403, "manager_pin_refused", _("This PIN is too short for a manager. Set a new one of 6 "
+                                                           "to 8 digits (staff page or pos-referral manager add)."))
+        if manager:
+            store.sign_ins.failed(manager, client_address())
+        raise ApiProblem(403, "manager_pin_refused", _("That is not a manager's PIN."))
+    store.sign_ins.succeeded(manager, client_address())
     req = OverrideRequest(
         code=str(body.get("code") or "")[:500], sale_id=sale_id_field(body),
         basket_minor=money_field(body, "basket_total") or 0, customer=customer_field(body), till_id=till_id,

@@ -6,7 +6,7 @@ verifies them as before and starts the keyed chain from the last of them (servic
 first keyed entry's MAC covers that last plain hash, so the old entries are protected from then on.
 
 Revision ID: 0004_audit_mac
-Revises: 0001
+Revises: 0003_staff_sessions
 Create Date: 2026-12-06 18:30:00
 """
 from alembic import op
@@ -15,7 +15,7 @@ import pos_referral.db.base
 
 
 revision = '0004_audit_mac'
-down_revision = "0002_owner_link_generation"
+down_revision = "0003_staff_sessions"
 branch_labels = None
 depends_on = None
 
