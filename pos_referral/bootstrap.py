@@ -89,8 +89,10 @@ class Central:
 
 
 def _store(ctx: StoreContext) -> Store:
+    security = ctx.settings.config.security
     return Store(ctx=ctx, tokens=TokenVerifier(ctx),
-                 limiter=FailureLimiter(ctx.settings.config.security.failed_lookups_per_minute))
+                 limiter=FailureLimiter(security.failed_lookups_per_minute,
+                                        per_prefix={"ip": security.failed_lookups_per_minute_per_address}))
 
 
 def build_store(
@@ -101,7 +103,8 @@ def build_store(
 ) -> Store:
     """Open the database (migrated to head), load or create secrets, wire the services."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2)
+    db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2,
+                       busy_timeout=settings.config.server.busy_timeout_seconds)
     if migrate_schema:
         migrate.upgrade(db)
     settings = with_adopted_programs(settings, db)  # a chain's programs from central override the files
