@@ -45,6 +45,8 @@ def loads_checked(raw: bytes | str, *, walk_always: bool = True, controls_ok: bo
             raise JsonInputError("the body is not valid UTF-8 text") from None
     try:
         value = json.loads(raw, parse_constant=_no_constants)
+    except JsonInputError:
+        raise
     except RecursionError:
         raise JsonInputError(f"the body is nested too deeply (at most {MAX_DEPTH} levels)") from None
     except json.JSONDecodeError as exc:
