@@ -94,8 +94,10 @@ class Central:
 
 def _store(ctx: StoreContext) -> Store:
     config = ctx.settings.config
+    security = config.security
     return Store(ctx=ctx, tokens=TokenVerifier(ctx),
-                 limiter=FailureLimiter(config.security.failed_lookups_per_minute),
+                 limiter=FailureLimiter(security.failed_lookups_per_minute,
+                                        per_prefix={"ip": security.failed_lookups_per_minute_per_address}),
                  sign_ins=SignInThrottle(ThrottlePolicy.from_config(config.sign_in),
                                          clock=lambda: ctx.clock().timestamp()))
 
@@ -108,7 +110,8 @@ def build_store(
 ) -> Store:
     """Open the database (migrated to head), load or create secrets, wire the services."""
     private_database(database_path(settings.data_dir))  # data folder 0700, database (and -wal, -shm) 0600
-    db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2)
+    db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2,
+                       busy_timeout=settings.config.server.busy_timeout_seconds)
     if migrate_schema:
         migrate.upgrade(db)
     settings = with_adopted_programs(settings, db)  # a chain's programs from central override the files

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pos_referral.domain.money import MoneyError, parse_money
 from pos_referral.domain.rules import Program, ProgramError, load_program
 from pos_referral.resources import config_dir
 
@@ -75,6 +76,9 @@ class ServerSection(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     threads: int = Field(8, ge=1, le=64)
+    # a write that waits longer than this for the database (another process holding it) answers
+    # 503 database_busy with Retry-After instead of keeping the till waiting
+    busy_timeout_seconds: float = Field(30.0, gt=0, le=600)
     data_dir: str = "data"
     secure_cookies: bool = False
 
@@ -114,10 +118,34 @@ class CentralSection(_Section):
 
 
 class SecuritySection(_Section):
-    failed_lookups_per_minute: int = Field(20, ge=1)
+    failed_lookups_per_minute: int = Field(20, ge=1)  # per till token
+    # per client address, over all its tills: above the per-till limit, so that one till's bad scans
+    # never block the other tills behind the same POS server or NAT (each till adds at most its own limit)
+    failed_lookups_per_minute_per_address: int = Field(100, ge=1)
+    max_amount_accepted: str = "1000000.00"  # the largest basket_total or refund amount taken, in major units
     # no longer used: sign-ins are slowed down, never locked ([sign_in]); kept so older store.toml files load
     pin_attempts_before_lockout: int = Field(5, ge=1)
     lockout_seconds: int = Field(300, ge=1)
+
+    @field_validator("max_amount_accepted")
+    @classmethod
+    def _plain_amount(cls, value: str) -> str:
+        try:
+            parse_money(value, field="max_amount_accepted")
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _address_above_till(self) -> SecuritySection:
+        if self.failed_lookups_per_minute_per_address < self.failed_lookups_per_minute:
+            raise ValueError("failed_lookups_per_minute_per_address must be at least failed_lookups_per_minute "
+                             "(else one till's bad scans would block every till at its address)")
+        return self
+
+    @property
+    def max_amount_accepted_minor(self) -> int:
+        return parse_money(self.max_amount_accepted, field="max_amount_accepted")
 
 
 class SignInSection(_Section):

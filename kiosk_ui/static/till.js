@@ -38,7 +38,7 @@
       confirmBtn = $("confirm"), overrideBtn = $("override"), result = $("result"), dialog = $("override-dialog"),
       sayEl = $("answer-say"), offerDialog = $("offer-dialog"), practiceBtn = $("practice-toggle");
   var NOT_OVERRIDABLE = ["unknown_code", "mistyped_code", "wrong_kind", "already_redeemed", "voucher_revoked",
-                         "rate_limited"];
+                         "rate_limited", "database_busy"];
   var current = null, seq = 0, asked = 0, lastJob = null, busy = false, practice = false, offerSale = null;
 
   function fmt(s, v) { return String(s).replace(/%\((\w+)\)[sd]/g, function (_, k) { return v[k] == null ? "" : v[k]; }); }

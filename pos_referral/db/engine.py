@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_MS = 30_000  # the default; ``[server] busy_timeout_seconds`` sets the store's
 
 
 def database_path(data_dir: Path) -> Path:
@@ -28,21 +28,21 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{database_path(data_dir).as_posix()}"
 
 
-def configure_sqlite(dbapi_conn: Any) -> None:
+def configure_sqlite(dbapi_conn: Any, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
     """The store's connection settings: WAL, durable commits, busy timeout, foreign keys."""
     dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
-    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
 
-def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> sa.Engine:
+def _sqlite_engine(url: str, *, immediate: bool, pool_size: int, busy_timeout_ms: int) -> sa.Engine:
     engine = sa.create_engine(
         url,
-        connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=False,
@@ -50,7 +50,7 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> sa.Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        configure_sqlite(dbapi_conn)
+        configure_sqlite(dbapi_conn, busy_timeout_ms)
 
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
@@ -72,6 +72,9 @@ class Database:
     # served) beats SQLite's busy handler, which sleeps in growing steps and makes p99 explode.
     # Other processes (the CLI) still wait on busy_timeout. PostgreSQL needs no such lock.
     write_lock: threading.RLock | None = None
+    # how long a writer waits for that lock (and SQLite for another process's lock) before giving up
+    # with DatabaseBusyError / "database is locked": the till then answers 503 database_busy
+    busy_timeout: float = BUSY_TIMEOUT_MS / 1000
 
     @property
     def url(self) -> str:
@@ -93,11 +96,12 @@ class Database:
             self.read_engine.dispose()
 
 
-def open_database(url: str, *, pool_size: int = 8) -> Database:
+def open_database(url: str, *, pool_size: int = 8, busy_timeout: float = BUSY_TIMEOUT_MS / 1000) -> Database:
     """Build engines for ``url``: SQLite gets the store settings, PostgreSQL gets psycopg 3."""
+    busy_ms = max(1, int(busy_timeout * 1000))
     if url.startswith("sqlite"):
-        write = _sqlite_engine(url, immediate=True, pool_size=pool_size)
-        read = _sqlite_engine(url, immediate=False, pool_size=pool_size)
+        write = _sqlite_engine(url, immediate=True, pool_size=pool_size, busy_timeout_ms=busy_ms)
+        read = _sqlite_engine(url, immediate=False, pool_size=pool_size, busy_timeout_ms=busy_ms)
     else:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://") :]
@@ -107,4 +111,5 @@ def open_database(url: str, *, pool_size: int = 8) -> Database:
         write_engine=write,
         read_engine=read,
         write_lock=threading.RLock() if write.dialect.name == "sqlite" else None,
+        busy_timeout=busy_timeout,
     )

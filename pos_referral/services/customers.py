@@ -20,6 +20,10 @@ class CustomerInputError(ValueError):
     """The customer object of a request cannot identify anybody."""
 
 
+class UnknownCustomerError(CustomerInputError):
+    """A ``customer_id`` that names no customer of this store."""
+
+
 @dataclass(frozen=True)
 class CustomerInput:
     identity: Identity | None = None
@@ -88,7 +92,7 @@ def find_or_create_customer(
             existing.first_name = given.first_name
         return existing, False
     if given.customer_id:
-        raise CustomerInputError("customer_id is not known here")
+        raise UnknownCustomerError("customer_id is not known here")
     customer = Customer(
         id=new_id(),
         identity_hash=given.identity.hashed(pepper) if given.identity else None,

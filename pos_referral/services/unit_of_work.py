@@ -24,6 +24,7 @@ cursor on the changes feed relies on.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from types import TracebackType
 from typing import Any
 
@@ -38,19 +39,36 @@ CHAIN_LOCK_KEY = 0x5052_4546  # "PREF": the advisory lock of ``serialize`` on Po
 _SERIALIZE = sa.text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=CHAIN_LOCK_KEY)
 
 
+class DatabaseBusyError(Exception):
+    """The database stayed locked by another writer for longer than the busy timeout: try again soon."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` means "the database is held by someone else; retry", whichever layer raised it: our
+    write lock's timeout, SQLite's ``database is locked``/``busy`` (raw or wrapped by SQLAlchemy)."""
+    if isinstance(exc, DatabaseBusyError):
+        return True
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc
+    if isinstance(orig, sqlite3.OperationalError):
+        text = str(orig).lower()
+        return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+    return False
+
+
 class UnitOfWork:
     """One short transaction; rolls back unless ``commit()`` was called."""
 
     def __init__(self, db: Database, *, write: bool, durable: bool = True) -> None:
         self._engine = db.write_engine if write else db.read_engine
         self._lock = db.write_lock if write else None
+        self._lock_timeout = db.busy_timeout
         self._relaxed = write and not durable and db.is_sqlite
         self._session: so.Session | None = None
         self.conn: sa.Connection
 
     def __enter__(self) -> UnitOfWork:
-        if self._lock is not None:
-            self._lock.acquire()
+        if self._lock is not None and not self._lock.acquire(timeout=self._lock_timeout):
+            raise DatabaseBusyError(f"another writer held the database for more than {self._lock_timeout:g} s")
         try:
             self.conn = self._engine.connect()
         except BaseException:

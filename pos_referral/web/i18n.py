@@ -45,6 +45,8 @@ _ALIASES = {"no": "nb", "nn": "nb", "in": "id"}  # what phones send for Norwegia
 REASON_TEXT: dict[str, Any] = {code: _l(reason.message) for code, reason in REASONS.items()
                                if code != "unknown_customer"}
 REASON_TEXT["rate_limited"] = _l("Too many unknown codes; wait a minute before trying again.")
+# the web's answer when another process holds the database past the busy timeout (web/problems.py)
+REASON_TEXT["database_busy"] = _l("The till is busy for a moment. Nothing was recorded: please try again.")
 
 
 def reason_text(code: str | None) -> str:

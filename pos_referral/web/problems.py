@@ -9,11 +9,14 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from pos_referral.domain.errors import Refusal
+from pos_referral.services.unit_of_work import is_busy
 from pos_referral.web.i18n import reason_text
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+BUSY_RETRY_AFTER = 2  # seconds; the lock holder is usually a backup, a migration or a CLI command
+BUSY_DETAIL = "The database is busy for a moment; nothing was recorded. Try again (same Idempotency-Key)."
 
 
 class ApiProblem(Exception):
@@ -46,7 +49,11 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith(("/api/", "/sync/", "/healthz"))
+    """The API, sync and health paths; and any page's script that asks for JSON (the till page's fetches)."""
+    if request.path.startswith(("/api/", "/sync/", "/healthz")):
+        return True
+    return request.accept_mimetypes.best_match(["text/html", PROBLEM_JSON, "application/json"]) in (
+        PROBLEM_JSON, "application/json")
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -77,7 +84,15 @@ def register_error_handlers(app: Flask) -> None:
         return render_template("error.html", status=status, message=exc.description), status
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    def _unexpected(exc: Exception) -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+        if is_busy(exc):  # another process held the database past the busy timeout: nothing was recorded
+            logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
+            retry = {"Retry-After": str(BUSY_RETRY_AFTER)}
+            if _wants_json():
+                resp = problem(503, "database_busy", BUSY_DETAIL, retry_after=BUSY_RETRY_AFTER)
+                resp.headers.update(retry)
+                return resp
+            return render_template("error.html", status=503, message=reason_text("database_busy")), 503, retry
         logger.exception("unexpected error on %s %s", request.method, request.path)
         if _wants_json():
             return problem(500, "internal_error", "Something went wrong; nothing was recorded.")

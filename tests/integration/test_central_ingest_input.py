@@ -168,3 +168,15 @@ def test_no_batch_however_odd_gets_a_500(central: Central) -> None:
 
     one()
 
+
+
+@pytest.mark.parametrize(("raw", "says"), [
+    (b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}", "nested too deeply"),
+    (b'{"store_no": 1, "after": 0, "events": [], "x": "\xff\xfe"}', "UTF-8"),
+    (b'{"store_no": 1, "after": 0, "events": [], "x": NaN}', "NaN"),
+])
+def test_a_sync_batch_central_cannot_read_is_a_readable_400(central: Central, raw: bytes, says: str) -> None:
+    client, headers = _client(central)
+    r = client.post("/sync/v1/events", data=raw, headers=headers)
+    assert r.status_code == 400 and r.mimetype == "application/problem+json", r.get_data(as_text=True)
+    assert r.json is not None and says in r.json["detail"] and "codec" not in r.json["detail"]

@@ -7,17 +7,33 @@ from typing import Any
 
 from flask import request
 
+from pos_referral.domain.json_input import JsonInputError, loads_checked
 from pos_referral.domain.money import MoneyError, parse_money
 from pos_referral.services.customers import CustomerInput, CustomerInputError
+from pos_referral.web.auth import current_store
 from pos_referral.web.problems import ApiProblem
 
 _SALE_ID = re.compile(r"^[\x21-\x7e]{1,64}$")
 
 
-def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+NOT_AN_OBJECT = "The body must be a JSON object (Content-Type: application/json)."
+
+
+def json_body(*, empty_ok: bool = False) -> dict[str, Any]:
+    """The request's JSON object, checked (``domain/json_input.py``: depth, UTF-8, surrogates, controls,
+    NaN); ``empty_ok``: no body at all reads as ``{}``. Every JSON body of the web layer is read here."""
+    data = request.get_data(cache=True)
+    if empty_ok and not data:
+        return {}
+    if not request.is_json:
+        raise ApiProblem(400, "invalid_request", NOT_AN_OBJECT)
+    try:
+        body = loads_checked(data)
+    except JsonInputError as exc:
+        extra = {"field": exc.field} if exc.field else {}
+        raise ApiProblem(400, "invalid_request", f"The body cannot be read: {exc.detail}.", **extra) from None
     if not isinstance(body, dict):
-        raise ApiProblem(400, "invalid_request", "The body must be a JSON object (Content-Type: application/json).")
+        raise ApiProblem(400, "invalid_request", NOT_AN_OBJECT)
     return body
 
 
@@ -40,9 +56,14 @@ def money_field(body: dict[str, Any], name: str, *, required: bool = True) -> in
             raise invalid(f'{name} is required, as a decimal string such as "42.50"', name)
         return None
     try:
-        return parse_money(body[name], field=name)
+        minor = parse_money(body[name], field=name)
     except MoneyError as exc:
         raise invalid(str(exc), name) from None
+    security = current_store().settings.config.security
+    if minor > security.max_amount_accepted_minor:
+        raise invalid(f"{name} is more than this shop accepts ({security.max_amount_accepted}; "
+                      "[security] max_amount_accepted)", name)
+    return minor
 
 
 def customer_field(body: dict[str, Any], *, required: bool = False) -> CustomerInput:

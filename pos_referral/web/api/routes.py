@@ -6,9 +6,18 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from pos_referral.domain.codes import CodeKind
+from pos_referral.domain.codes import CodeKind, normalise
 from pos_referral.domain.errors import REASONS, Refusal
-from pos_referral.services import checkout, owner_links, print_jobs, redemptions, referral_codes, refunds, rewards
+from pos_referral.services import (
+    checkout,
+    customers,
+    owner_links,
+    print_jobs,
+    redemptions,
+    referral_codes,
+    refunds,
+    rewards,
+)
 from pos_referral.services.checkout import Evaluation
 from pos_referral.web.api.input import (
     choice_field,
@@ -28,9 +37,14 @@ bp.before_request(require_till)
 LOOKUP_FAILURES = ("unknown_code", "mistyped_code")
 
 
-def _guard_lookups() -> None:
-    """429 while this till or this address has had too many failed code lookups."""
-    wait = current_store().limiter.retry_after(*_limit_keys(g.till_id, request.remote_addr))
+def _guard_lookups(code: str | None = None) -> None:
+    """429 while this till or this address has had too many failed code lookups, unless this till has
+    just found ``code`` itself (redeeming a code it already knows is no guess)."""
+    limiter = current_store().limiter
+    till_key, addr_key = _limit_keys(g.till_id, request.remote_addr)
+    if code is not None and limiter.found_recently(till_key, normalise(code)):
+        return
+    wait = limiter.retry_after(till_key, addr_key)
     if wait:
         raise ApiProblem(429, "rate_limited", "Too many unknown codes; wait before trying again.",
                          retry_after=wait)
@@ -43,6 +57,10 @@ def _limit_keys(till_id: str, remote_addr: str | None) -> tuple[str, str]:
 def _note_failure(reason: str | None) -> None:
     if reason in LOOKUP_FAILURES:
         current_store().limiter.record_failure(*_limit_keys(g.till_id, request.remote_addr))
+
+
+def _note_found(code: str) -> None:
+    current_store().limiter.remember_found(_limit_keys(g.till_id, request.remote_addr)[0], code)
 
 
 def _created_or_ok(body: dict[str, Any], created: bool) -> tuple[Response, int]:
@@ -68,7 +86,7 @@ def issue_referral_code() -> tuple[Response, int]:
                                            staff=g.staff)
     except referral_codes.SequenceExhausted as exc:
         raise ApiProblem(503, "codes_exhausted", str(exc)) from None
-    except ValueError as exc:
+    except customers.UnknownCustomerError as exc:
         raise ApiProblem(404, "unknown_customer", str(exc), field="customer") from None
     landing = store.ctx.landing_url(issued.code)
     job_id = None
@@ -100,6 +118,7 @@ def show_referral_code(code: str) -> Response:
     except Refusal as exc:
         _note_failure(exc.code)
         raise
+    _note_found(info.code.code)
     return jsonify(code_status_view(store.ctx, info))
 
 
@@ -118,20 +137,24 @@ def quote_checkout() -> Response:
     except Refusal as exc:
         ev, reason = None, exc.code
     _note_failure(reason)
+    if ev is not None and reason not in LOOKUP_FAILURES:
+        _note_found(ev.code)
     return jsonify(quote_view(ev, reason))
 
 
 @bp.post("/redemptions")
 def create_redemption() -> tuple[Response, int]:
     """Apply a referral or voucher code to a sale, exactly once per Idempotency-Key."""
-    _guard_lookups()
-    return _redeem(json_body(), expected_kind=None)
+    body = json_body()
+    code = body.get("code")
+    _guard_lookups(code if isinstance(code, str) else None)
+    return _redeem(body, expected_kind=None)
 
 
 @bp.post("/vouchers/<code>/redeem")
 def redeem_voucher(code: str) -> tuple[Response, int]:
     """Use a single-use voucher on a sale; succeeds exactly once."""
-    _guard_lookups()
+    _guard_lookups(code)
     body = dict(json_body())
     body["code"] = code
     return _redeem(body, expected_kind=CodeKind.VOUCHER)
@@ -173,11 +196,7 @@ def refund_sale(sale_id: str) -> Response:
     """Refund a referred sale (whole, or ``amount``): voids or claws back the referrer's reward.
 
     A partial refund needs an Idempotency-Key (a retry must not refund twice); a full refund may send one."""
-    body = request.get_json(silent=True)
-    if body is None and not request.data:
-        body = {}
-    if not isinstance(body, dict):
-        raise ApiProblem(400, "invalid_request", "The body must be a JSON object (or empty for a full refund).")
+    body = json_body(empty_ok=True)  # no body: a full refund
     amount = money_field(body, "amount", required=False)
     if amount == 0:
         raise ApiProblem(422, "invalid_request", "amount must be more than 0.00", field="amount")

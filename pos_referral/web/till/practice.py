@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from pos_referral.domain.money import MoneyError, parse_money
 from pos_referral.services.promo import printed_signs, training
+from pos_referral.web.api.input import json_body
 from pos_referral.web.auth import current_store, require_till_session, till_signed_in
 from pos_referral.web.i18n import current_language, money, reason_text
 from pos_referral.web.problems import ApiProblem
@@ -64,7 +65,7 @@ def try_code() -> BaseResponse | str:
     if not till_signed_in():
         return redirect(url_for("till.choose"))
     code = request.form.get("code", "")[:100]
-    basket = request.form.get("basket", DEFAULT_BASKET)[:20]
+    basket = request.form.get("basket", DEFAULT_BASKET).strip()[:20]  # a person typed it: spaces forgiven
     try:
         answer: dict[str, Any] | None = _answer(code, basket)
     except ApiProblem as exc:
@@ -78,10 +79,14 @@ def try_code() -> BaseResponse | str:
 def quote() -> Response:
     """JSON for the till page's practice switch: ``{"code", "basket_total"}`` -> a practice answer."""
     require_till_session()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("code"), str):
+    body = json_body()
+    if not isinstance(body.get("code"), str):
         raise ApiProblem(422, "invalid_request", "code is required", field="code")
-    return jsonify(_answer(body["code"], str(body.get("basket_total") or DEFAULT_BASKET)))
+    basket = body.get("basket_total") or DEFAULT_BASKET
+    if not isinstance(basket, str):
+        raise ApiProblem(422, "invalid_request", 'basket_total must be a decimal string such as "12.50"',
+                         field="basket_total")
+    return jsonify(_answer(body["code"][:100], basket))
 
 
 @bp.get("/codes")
