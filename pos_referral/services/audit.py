@@ -28,7 +28,7 @@ from pos_referral.private_files import private_dir
 from pos_referral.services import audit_head
 from pos_referral.services.audit_head import Head, HeadError, head_path, read_head
 from pos_referral.services.context import StoreContext
-from pos_referral.services.unit_of_work import UnitOfWork
+from pos_referral.services.unit_of_work import UnitOfWork, chain_lock
 
 logger = logging.getLogger(__name__)
 GENESIS = "0" * 64
@@ -52,6 +52,7 @@ def record(ctx: StoreContext, session: so.Session, actor: str, action: str, deta
     Once the caller commits, the head file moves to this entry (unless the log was cut or rewritten
     since the head was last written: then the old head stays as evidence).
     """
+    chain_lock(session.connection())  # PostgreSQL (central): concurrent appends would fork the chain
     actor, detail, action = sanitize_text(actor)[:64], sanitize_text(detail)[:2000], action[:40]
     last = session.execute(sa.select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).first()
     prev, entry_id = (last.hash, last.id + 1) if last else (GENESIS, 1)

@@ -55,6 +55,12 @@ def is_busy(exc: BaseException) -> bool:
     return False
 
 
+def chain_lock(conn: sa.Connection) -> None:
+    """Take the chain's advisory transaction lock on PostgreSQL (see ``UnitOfWork.serialize``)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_SERIALIZE)
+
+
 class UnitOfWork:
     """One short transaction; rolls back unless ``commit()`` was called."""
 
@@ -95,8 +101,7 @@ class UnitOfWork:
 
         PostgreSQL: the chain's advisory transaction lock. SQLite: nothing to do (a write unit is
         the store's only writer from its first statement)."""
-        if self.conn.dialect.name == "postgresql":
-            self.conn.execute(_SERIALIZE)
+        chain_lock(self.conn)
 
     def rollback(self) -> None:
         """Undo what this unit did so far; the unit may go on with a new transaction."""

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from pos_referral.bootstrap import Central
 from pos_referral.central.audit_heads import heads
-from pos_referral.services import staff
+from pos_referral.services import audit, staff
 from pos_referral.services.audit_head import head_path, read_head
+from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central
 
@@ -55,3 +58,22 @@ def test_central_keeps_each_stores_audit_head_and_refuses_a_shorter_one(chain: t
     shop.relay.sync()
     kept = heads(central.ctx.db)[1]
     assert (kept.entries, kept.mac, kept.refused_entries) == (3, head.mac, 1) and kept.refused_at is not None
+
+
+def test_central_audit_entries_written_at_once_stay_one_chain(chain: tuple[Central, ChainStore]) -> None:
+    """Two managers acting on central at the same moment: each entry waits for the other (no fork, no clash)."""
+    central, _ = chain
+    ctx = central.ctx
+    start = threading.Barrier(8)
+
+    def act(n: int) -> None:
+        start.wait()
+        with UnitOfWork(ctx.db, write=True) as uow:
+            audit.record(ctx, uow.session, f"manager{n}", "test", f"entry {n}", ctx.clock())
+            uow.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(act, range(8)))
+    with UnitOfWork(ctx.db, write=False) as uow:
+        check = audit.verify_chain(uow.session, ctx.secrets.audit_key, None)
+    assert check.bad_id is None and check.entries == 8, check.problem  # central keeps no head file: only the chain
