@@ -122,7 +122,9 @@ class SecuritySection(_Section):
     # per client address, over all its tills: above the per-till limit, so that one till's bad scans
     # never block the other tills behind the same POS server or NAT (each till adds at most its own limit)
     failed_lookups_per_minute_per_address: int = Field(100, ge=1)
-    max_amount_accepted: str = "1000000.00"  # the largest basket_total or refund amount taken, in major units
+    # the largest basket_total or refund amount taken, in major units; empty: by the shop's currency
+    # (1000000.00, or 10000000000.00 where a unit is worth a thousandth of a euro or less, e.g. IDR, VND, KRW)
+    max_amount_accepted: str = ""
     # no longer used: sign-ins are slowed down, never locked ([sign_in]); kept so older store.toml files load
     pin_attempts_before_lockout: int = Field(5, ge=1)
     lockout_seconds: int = Field(300, ge=1)
@@ -130,6 +132,8 @@ class SecuritySection(_Section):
     @field_validator("max_amount_accepted")
     @classmethod
     def _plain_amount(cls, value: str) -> str:
+        if not value:
+            return value
         try:
             parse_money(value, field="max_amount_accepted")
         except MoneyError as exc:
@@ -142,10 +146,6 @@ class SecuritySection(_Section):
             raise ValueError("failed_lookups_per_minute_per_address must be at least failed_lookups_per_minute "
                              "(else one till's bad scans would block every till at its address)")
         return self
-
-    @property
-    def max_amount_accepted_minor(self) -> int:
-        return parse_money(self.max_amount_accepted, field="max_amount_accepted")
 
 
 class SignInSection(_Section):
@@ -196,6 +196,11 @@ class RetentionSection(_Section):
     purge_interval_seconds: float = Field(3600.0, gt=0)  # how often ``serve`` purges
 
 
+# currencies whose unit is worth about a thousandth of a euro or less: an ordinary basket is millions of units
+SMALL_UNIT_CURRENCIES = frozenset({"IDR", "VND", "KRW", "LAK", "KHR", "MMK", "UZS", "IRR", "PYG", "GNF", "LBP",
+                                   "COP", "UGX", "TZS", "MNT", "MGA", "SLE", "SLL"})
+
+
 class StoreConfig(_Section):
     store: StoreSection = StoreSection()
     server: ServerSection = ServerSection()
@@ -209,6 +214,14 @@ class StoreConfig(_Section):
     rewards: RewardsSection = RewardsSection()
     mail: MailSection = MailSection()
     retention: RetentionSection = RetentionSection()
+
+    @property
+    def max_amount_minor(self) -> int:
+        """The largest basket or refund the API accepts, in minor units (``[security] max_amount_accepted``)."""
+        if self.security.max_amount_accepted:
+            return parse_money(self.security.max_amount_accepted, field="max_amount_accepted")
+        major = 10_000_000_000 if self.store.currency.upper() in SMALL_UNIT_CURRENCIES else 1_000_000
+        return major * 100
 
 
 class Settings(BaseModel):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 
 from pos_referral.domain.json_input import JsonInputError, loads_checked
-from pos_referral.domain.money import MoneyError, parse_money
+from pos_referral.domain.money import MoneyError, format_money, parse_money
 from pos_referral.services.customers import CustomerInput, CustomerInputError
 from pos_referral.web.auth import current_store
 from pos_referral.web.problems import ApiProblem
@@ -59,9 +59,9 @@ def money_field(body: dict[str, Any], name: str, *, required: bool = True) -> in
         minor = parse_money(body[name], field=name)
     except MoneyError as exc:
         raise invalid(str(exc), name) from None
-    security = current_store().settings.config.security
-    if minor > security.max_amount_accepted_minor:
-        raise invalid(f"{name} is more than this shop accepts ({security.max_amount_accepted}; "
+    most = current_store().settings.config.max_amount_minor
+    if minor > most:
+        raise invalid(f"{name} is more than this shop accepts ({format_money(most)}; "
                       "[security] max_amount_accepted)", name)
     return minor
 

@@ -13,7 +13,8 @@ bp = Blueprint("openapi", __name__)
 
 MONEY = {"type": "string", "pattern": r"^\d{1,11}(\.\d{1,2})?$", "example": "42.50",
          "description": "ASCII digits, at most two decimals; no sign, exponent, spaces or separators; "
-                        "at most the shop's [security] max_amount_accepted (default 1000000.00)"}
+                        "at most the shop's [security] max_amount_accepted "
+                        "(default 1000000.00; 10000000000.00 for small-unit currencies such as IDR)"}
 CODE = {"type": "string", "minLength": 1, "maxLength": 500, "example": "0K3M-7QW2-XC9P-4T"}
 CUSTOMER = {
     "type": "object",
