@@ -7,6 +7,7 @@ from flask import Flask
 from pos_referral.web import health, kiosk, landing, sync_api
 from pos_referral.web.api import card_offers, openapi, printing, routes
 from pos_referral.web.auth import check_staff_session, csrf
+from pos_referral.web.headers import secure_headers
 from pos_referral.web.manager import dashboard, staff
 from pos_referral.web.promo import invite, join, unsubscribe
 from pos_referral.web.till import pages, practice
@@ -14,6 +15,7 @@ from pos_referral.web.till import pages, practice
 
 def register_blueprints(app: Flask) -> None:
     app.before_request(check_staff_session)  # first: a revoked staff session is empty for every view below
+    app.after_request(secure_headers)
     # JSON APIs check CSRF themselves when a cookie (not a bearer token) authorises them; sync uses store
     # tokens; unsubscribe is RFC 8058 one-click (mail clients POST without a form token; the token is the key)
     for exempt in (routes.bp, printing.bp, card_offers.bp, sync_api.bp, unsubscribe.bp):
