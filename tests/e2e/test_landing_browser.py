@@ -51,7 +51,7 @@ def test_share_links_carry_the_message_and_the_public_link(browser: Any, shop: S
         assert any(h.startswith("https://wa.me/?text=") for h in hrefs)
         assert any(h.startswith("https://twitter.com/intent/tweet?") for h in hrefs)
         assert any(h.startswith("https://www.facebook.com/sharer/sharer.php?u=") for h in hrefs)
-        public = f"{shop.url}/r/{shop.referrer_code}"
+        public = f"{shop.store.settings.public_base}/r/{shop.referrer_code}"  # from the configuration, not the Host
         for href in hrefs:
             text = unquote(href)
             assert public in text
