@@ -34,7 +34,7 @@ RAW_FORM_BYTES = [b"%ff%fe%fd", b"%ed%a0%80", b"%00", b"%c0%af"]
 JSON_VALUES: list[object] = [*HOSTILE_TEXT, "\ud800", "x\udfffy", 1e308, -1, 2**70, True, None, [], {},
                               [[[[[[]]]]]], {"a": {"b": {}}}]
 PYTHON_TEXT = re.compile(r"Traceback|File \"|codec can't|object has no attribute|invalid literal|"
-                         r"\w+Error\b|not subscriptable|unhashable|NoneType|sqlite3|sqlalchemy")
+                         r"\b[A-Z][A-Za-z]{0,40}Error\b|not subscriptable|unhashable|NoneType|sqlite3|sqlalchemy")
 SKIP = {"static", "till.events"}  # files; the till's endless event stream
 SECRET = "correct horse battery staple 42"
 
