@@ -167,3 +167,38 @@ def staff_session(client: FlaskClient, store: Store, name: str, role: str, till_
             now = store.ctx.clock().timestamp()
             session.update(staff_name=name, manager_since=now, seen=now)
     return client
+
+
+@dataclass
+class EditedShop:
+    """A store built from an edited copy of the shipped config, with its app and a till's API."""
+
+    api: Api
+    store: Store
+    app: Flask
+
+
+@pytest.fixture
+def edited_shop(tmp_path: Path, config_path: Path, clock: FakeClock) -> Iterator[Any]:
+    """``build(program_edits, overrides=..., clock=...)``: a new store whose default program file had each
+    ``old`` replaced by ``new`` (each must be there) and whose settings take ``overrides`` by section."""
+    stores: list[Store] = []
+
+    def build(program_edits: dict[str, str] | None = None, *, overrides: dict[str, dict[str, Any]] | None = None,
+              clock_: FakeClock | None = None) -> EditedShop:
+        prog = config_path.parent / "programs" / "bring-a-friend.toml"
+        text = prog.read_text()
+        for old, new in (program_edits or {}).items():
+            assert old in text, old
+            text = text.replace(old, new)
+        prog.write_text(text)
+        settings = load_settings(config_path, data_dir=tmp_path / f"shop{len(stores)}", environ={},
+                                 overrides=overrides or {})
+        built = build_store(settings, clock=clock_ or clock)
+        stores.append(built)
+        app = create_app(store=built, test_config={"TESTING": True})
+        return EditedShop(Api(app.test_client(), add_till(built.ctx, "T1")), built, app)
+
+    yield build
+    for built in stores:
+        built.close()

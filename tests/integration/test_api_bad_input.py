@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 
-from pos_referral import create_app
-from pos_referral.bootstrap import Store, build_store
-from pos_referral.config import load_settings
+from pos_referral.bootstrap import Store
 from pos_referral.domain.money import MoneyError, parse_money
-from pos_referral.services.tills import add_till
-from tests.conftest import Api, FakeClock
+from tests.conftest import Api, EditedShop
 
 QUOTE = "/api/v1/checkouts/quote"
 NOT_PLAIN_MONEY = ["1e3", "1E3", "1.234", "NaN", "Infinity", "-Infinity", "1_000", "１２３", "٣", "+5", " 5", "5 ",
@@ -93,16 +90,9 @@ def test_the_practice_quote_of_the_till_page_reads_json_the_same_way(app: Flask,
     assert r.status_code in (400, 401, 403) and "Traceback" not in r.get_data(as_text=True)
 
 
-def test_a_shop_in_rupiah_takes_an_ordinary_basket_of_millions(tmp_path: Path, config_path: Path,
-                                                               clock: FakeClock) -> None:
+def test_a_shop_in_rupiah_takes_an_ordinary_basket_of_millions(edited_shop: Callable[..., EditedShop]) -> None:
     """The maximum follows the currency when the shop has not set one: Rp 1,500,000 is a weekly shop."""
-    text = config_path.read_text()
-    config_path.write_text(text.replace('currency = "EUR"', 'currency = "IDR"', 1))
-    shop = build_store(load_settings(config_path, data_dir=tmp_path / "idr", environ={}), clock=clock)
-    try:
-        api = Api(create_app(store=shop, test_config={"TESTING": True}).test_client(), add_till(shop.ctx, "T1"))
-        for total, status in (("1500000.00", 200), ("10000000000.00", 200), ("10000000000.01", 422)):
-            got, body = api.post(QUOTE, {"code": api.issue()["code"], "basket_total": total})
-            assert got == status, (total, body)
-    finally:
-        shop.close()
+    api = edited_shop(overrides={"store": {"currency": "IDR"}}).api
+    for total, status in (("1500000.00", 200), ("10000000000.00", 200), ("10000000000.01", 422)):
+        got, body = api.post(QUOTE, {"code": api.issue()["code"], "basket_total": total})
+        assert got == status, (total, body)

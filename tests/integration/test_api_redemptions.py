@@ -3,43 +3,25 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from pos_referral import create_app
-from pos_referral.bootstrap import build_store
-from pos_referral.config import load_settings
 from pos_referral.services.rewards import release_due_rewards
-from pos_referral.services.tills import add_till
-from tests.conftest import Api, FakeClock
+from tests.conftest import Api, EditedShop, FakeClock
 
 MakeApi = Callable[..., tuple[Api, FakeClock]]
 
 
 @pytest.fixture
-def make_api(tmp_path: Path, config_path: Path) -> Iterator[MakeApi]:
-    """Build a store whose default program file was edited by the test (replace old -> new)."""
-    stores = []
+def make_api(edited_shop: Callable[..., EditedShop], clock: FakeClock) -> MakeApi:
+    """A store whose default program file the test edits (``old`` -> ``new``), and its clock."""
 
-    def build(replace: dict[str, str] | None = None, clock: FakeClock | None = None) -> tuple[Api, FakeClock]:
-        prog = config_path.parent / "programs" / "bring-a-friend.toml"
-        text = prog.read_text()
-        for old, new in (replace or {}).items():
-            assert old in text, old
-            text = text.replace(old, new)
-        prog.write_text(text)
-        clock = clock or FakeClock()
-        store = build_store(load_settings(config_path, data_dir=tmp_path / f"d{len(stores)}", environ={}),
-                            clock=clock)
-        stores.append(store)
-        app = create_app(store=store, test_config={"TESTING": True})
-        return Api(app.test_client(), add_till(store.ctx, "T1")), clock
+    def build(replace: dict[str, str] | None = None) -> tuple[Api, FakeClock]:
+        return edited_shop(replace).api, clock
 
-    yield build
-    for store in stores:
-        store.close()
+    return build
 
 
 

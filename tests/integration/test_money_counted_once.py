@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from pos_referral import create_app
-from pos_referral.bootstrap import Store, build_store
-from pos_referral.config import load_settings
+from pos_referral.bootstrap import Store
 from pos_referral.db.models_promo import MailMessage
 from pos_referral.services.mail import contacts as mail_contacts
 from pos_referral.services.mail.sender import compose
 from pos_referral.services.mail.status import plan_status_mails
 from pos_referral.services.owner_links import owner_url
 from pos_referral.services.rewards import release_due_rewards
-from pos_referral.services.tills import add_till
 from pos_referral.services.unit_of_work import UnitOfWork
-from tests.conftest import Api, FakeClock
+from tests.conftest import Api, EditedShop, FakeClock
 
 AMOUNT_REWARD = '[referrer_reward]\ntype = "amount_off"\namount = "10.00"'
 POINTS_REWARD = '[referrer_reward]\ntype = "points"\npoints = 50'
@@ -33,23 +29,15 @@ Built = tuple[Api, Store, Flask]
 
 
 @pytest.fixture
-def shop(tmp_path: Path, config_path: Path, clock: FakeClock) -> Iterator[Callable[..., Built]]:
+def shop(edited_shop: Callable[..., EditedShop]) -> Callable[..., Built]:
     """A store (mail on) whose default program's referrer reward the test chooses."""
-    stores: list[Store] = []
 
     def build(referrer_reward: str = POINTS_REWARD) -> Built:
-        prog = config_path.parent / "programs" / "bring-a-friend.toml"
-        prog.write_text(prog.read_text().replace(AMOUNT_REWARD, referrer_reward))
-        settings = load_settings(config_path, data_dir=tmp_path / f"d{len(stores)}", environ={},
-                                 overrides={"mail": MAIL, "store": {"public_base_url": "https://shop.example"}})
-        store = build_store(settings, clock=clock)
-        stores.append(store)
-        app = create_app(store=store, test_config={"TESTING": True})
-        return Api(app.test_client(), add_till(store.ctx, "T1")), store, app
+        built = edited_shop({AMOUNT_REWARD: referrer_reward},
+                            overrides={"mail": MAIL, "store": {"public_base_url": "https://shop.example"}})
+        return built.api, built.store, built.app
 
-    yield build
-    for store in stores:
-        store.close()
+    return build
 
 
 def _referral_released(api: Api, store: Store, clock: FakeClock) -> dict[str, Any]:

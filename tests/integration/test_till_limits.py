@@ -4,43 +4,29 @@ friends within an hour is refused at the till (``velocity_limit``), and good aga
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask_babel import force_locale
 
-from pos_referral import create_app
-from pos_referral.bootstrap import Store, build_store
-from pos_referral.config import load_settings
+from pos_referral.bootstrap import Store
 from pos_referral.domain.errors import REASONS
-from pos_referral.services.tills import add_till
 from pos_referral.web.till.strings import js_strings
-from tests.conftest import Api, FakeClock
+from tests.conftest import Api, EditedShop, FakeClock
 
 MakeShop = Callable[..., tuple[Api, Store]]
 
 
 @pytest.fixture
-def shop(tmp_path: Path, config_path: Path, clock: FakeClock) -> Iterator[MakeShop]:
+def shop(edited_shop: Callable[..., EditedShop]) -> MakeShop:
     """A store whose default program file the test edits (``old`` -> ``new``)."""
-    stores: list[Store] = []
 
     def build(replace: dict[str, str]) -> tuple[Api, Store]:
-        prog = config_path.parent / "programs" / "bring-a-friend.toml"
-        text = prog.read_text()
-        for old, new in replace.items():
-            assert old in text, old
-            text = text.replace(old, new)
-        prog.write_text(text)
-        store = build_store(load_settings(config_path, data_dir=tmp_path / f"d{len(stores)}", environ={}), clock=clock)
-        stores.append(store)
-        app = create_app(store=store, test_config={"TESTING": True})
-        return Api(app.test_client(), add_till(store.ctx, "T1")), store
+        built = edited_shop(replace)
+        return built.api, built.store
 
-    yield build
-    for store in stores:
-        store.close()
+    return build
 
 
 def _referrer_rewards(store: Store, customer_id: str) -> int:
