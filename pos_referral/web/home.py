@@ -23,4 +23,4 @@ def home() -> Response:
     central = current_central() is not None  # central has no tills or kiosk: only the chain dashboard
     return public_page("home.html", shop=config.store.name, central=central,
                        tills=[] if central else tills.active_tills(store.ctx),
-                       kiosk=config.kiosk.enabled and not central, state=service_state(store))
+                       kiosk=config.kiosk.enabled and not central, state=service_state(store, central=central))

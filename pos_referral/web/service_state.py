@@ -29,18 +29,21 @@ def late_words(waiting: int, seconds: float) -> str:
 class ServiceState:
     printer: str  # a key of printer_words()
     printer_text: str
-    sync: str  # standalone | ok | late | unknown
+    sync: str  # standalone | ok | late | unknown | central
     sync_text: str
     version: str
 
 
-def service_state(store: Store) -> ServiceState:
+def service_state(store: Store, *, central: bool = False) -> ServiceState:
+    """``central``: this is the chain's central service, which syncs nothing itself."""
     status = store.printer_status()
     words = printer_words()
     printer = "none" if status is None else str(status.get("state") or "unknown")
     printer = printer if printer in words else "unknown"
-    sync = sync_health(store.ctx)
-    if sync["mode"] == "standalone":
+    sync = {"mode": "central"} if central else sync_health(store.ctx)
+    if sync["mode"] == "central":
+        state, text = "central", _("This is the chain's central service")
+    elif sync["mode"] == "standalone":
         state, text = "standalone", _("Standalone shop: nothing to sync")
     elif sync["state"] == "late":
         state, text = "late", late_words(sync["waiting"], sync["oldest_waiting_seconds"])

@@ -41,6 +41,10 @@ def test_a_manager_added_on_the_command_line_signs_in_to_the_chain_dashboard(tmp
             assert report.status_code == 200
             html = report.get_data(as_text=True)
             assert "all stores" in html and "Sync lag per store" in html  # the chain's report, not a store's
+            home = client.get("/").get_data(as_text=True)  # central's front page leads to the dashboard
+            assert '<a href="/manager/">Chain dashboard</a>' in home and "/till/" not in home
+            assert "This is the chain&#39;s central service" in home
+            assert client.get("/healthz").get_json()["sync"] == {"mode": "central"}
         finally:
             central.close()
 
