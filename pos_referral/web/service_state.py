@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -40,7 +41,7 @@ def service_state(store: Store, *, central: bool = False) -> ServiceState:
     words = printer_words()
     printer = "none" if status is None else str(status.get("state") or "unknown")
     printer = printer if printer in words else "unknown"
-    sync = {"mode": "central"} if central else sync_health(store.ctx)
+    sync: dict[str, Any] = {"mode": "central"} if central else sync_health(store.ctx)
     if sync["mode"] == "central":
         state, text = "central", _("This is the chain's central service")
     elif sync["mode"] == "standalone":
