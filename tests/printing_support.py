@@ -119,10 +119,15 @@ def text_lines(commands: list[Command], codec: str) -> list[str]:
 
 STATUS_OK = (0x12, 0x12, 0x12)
 STATUS_PAPER_OUT = (0x12 | 0x08, 0x12 | 0x20, 0x12 | 0x60)
+# the DLE EOT 1, 2 and 4 answers of a printer in each state (Epson's status bytes)
+STATUSES = {"ok": STATUS_OK, "paper_out": STATUS_PAPER_OUT,
+            "paper_near_end": (0x12, 0x12, 0x12 | 0x0C),  # roll sensor: near end, still printing
+            "cover_open": (0x12 | 0x08, 0x12 | 0x04, 0x12)}  # offline, cause: cover open
 
 
 class FakeNetworkPrinter:
-    """A port-9100 printer in a thread. ``mode``: ok, stall, drop (after ``drop_after`` bytes), paper_out.
+    """A port-9100 printer in a thread. ``mode``: ok, stall, drop (after ``drop_after`` bytes), paper_out,
+    paper_near_end, cover_open (the status bytes it answers: ``STATUSES``).
 
     ``refuse()`` closes the listening socket (connection refused); ``listen()`` opens it again on the
     same port. ``jobs`` holds each complete job received (ESC @ ... cut), without status queries.
@@ -195,7 +200,7 @@ class FakeNetworkPrinter:
                     dropped = True  # reset: the printer lost power mid-job and forgot it
                     return
                 if len(buffer) >= 3 and buffer[-3:-1] == b"\x10\x04" and not select.select([conn], [], [], 0.01)[0]:
-                    status = STATUS_PAPER_OUT if mode == "paper_out" else STATUS_OK
+                    status = STATUSES.get(mode, STATUS_OK)
                     conn.sendall(bytes([status[{1: 0, 2: 1, 4: 2}[buffer[-1]]]]))
         finally:
             conn.close()

@@ -37,6 +37,7 @@
       saleEl = $("sale"), answer = $("answer"), big = $("answer-big"), small = $("answer-small"),
       confirmBtn = $("confirm"), overrideBtn = $("override"), result = $("result"), dialog = $("override-dialog"),
       sayEl = $("answer-say"), offerDialog = $("offer-dialog"), practiceBtn = $("practice-toggle");
+  var PRINTER_LOOK = { ready: "good", paper_low: "low", paper_out: "bad", cover_open: "bad", offline: "bad" };
   var NOT_OVERRIDABLE = ["unknown_code", "mistyped_code", "wrong_kind", "already_redeemed", "voucher_revoked",
                          "rate_limited", "database_busy"];
   var current = null, seq = 0, asked = 0, lastJob = null, busy = false, practice = false, offerSale = null;
@@ -101,19 +102,21 @@
     return fmt(T.error, { why: (r.data && (r.data.detail || r.data.title)) || r.status });
   }
 
-  function quote(t0) {
+  function quote(t0, stay) {  /* stay: the cashier is typing elsewhere, the answer does not move the cursor */
     var raw = codeEl.value.trim();
     if (!raw) { return; }
     var b = basket();
-    if (b === null || b === false) {
-      current = { code: raw, quote: null };
-      show("ask", b === false ? T.bad_basket : T.need_basket, "", t0);
-      basketEl.focus(); return;
+    if (b === null || b === false) {  /* scanned first: keep the code, quote once the basket is typed */
+      current = { code: raw, quote: null }; asked += 1;  /* an answer still on its way is for an older scan */
+      confirmBtn.disabled = true; overrideBtn.disabled = true;
+      show("ask", b === false ? T.bad_basket : T.code_kept, fmt(T.code_shown, { code: raw }), t0);
+      if (!stay) { basketEl.focus(); }
+      return;
     }
     var body = { code: raw, basket_total: b }, c = customer(), mine = ++asked;
     if (c) { body.customer = c; }
     confirmBtn.disabled = true; overrideBtn.disabled = true;
-    if (practice) { practiceQuote(body, mine, t0); return; }
+    if (practice) { practiceQuote(body, mine, t0, stay); return; }
     post("/api/v1/checkouts/quote", body).then(function (r) {
       if (mine !== asked) { return; }  /* a newer scan is on its way: show only its answer */
       var q = r.data;
@@ -131,11 +134,11 @@
         show("refused", reasonText(q), shown, t0);
         overrideBtn.disabled = NOT_OVERRIDABLE.indexOf(q.reason) >= 0;
       }
-      codeEl.select();
+      if (!stay) { codeEl.select(); }
     }).catch(failed);
   }
 
-  function practiceQuote(body, mine, t0) {  /* never the real API: nothing is recorded, printed or counted */
+  function practiceQuote(body, mine, t0, stay) {  /* never the real API: nothing is recorded, printed or counted */
     post("/till/practice/quote", { code: body.code, basket_total: body.basket_total }).then(function (r) {
       if (mine !== asked) { return; }
       var q = r.data;
@@ -144,11 +147,11 @@
       show(q.eligible ? "ok" : "refused", q.eligible ? q.message : reasonText(q), fmt(T.code_shown, { code: q.code }), t0);
       if (q.say) { sayEl.textContent = fmt(T.say, { text: q.say }); sayEl.hidden = false; }
       confirmBtn.disabled = !q.eligible;
-      codeEl.select();
+      if (!stay) { codeEl.select(); }
     }).catch(failed);
   }
   function practiceDone() {
-    showResult([T.practice_done], null); reset(); codeEl.focus();
+    showResult([T.practice_done], null); reset(); show("done", T.practice_done, T.next_scan); codeEl.focus();
   }
 
   function confirmSale() {
@@ -172,6 +175,7 @@
         lines.push(d.print_job_id ? fmt(T.job, { id: d.print_job_id }) : T.no_print);
         showResult(lines, d.print_job_id);
         reset();
+        show("done", lines[0], T.next_scan);  /* the outcome, not "Recording…", until the next scan */
         status();
       } else {
         confirmBtn.disabled = false;
@@ -317,23 +321,48 @@
   function status() {
     get("/healthz").then(function (r) {
       var d = r.data || {}, q = d.print_queue || {}, p = d.printer;
-      var ptxt = p == null ? T.unknown : (typeof p === "object" ? (p.status || p.state || JSON.stringify(p)) : String(p));
-      $("st-printer").textContent = T.printer + ": " + ptxt;
-      $("st-printer").className = "chip" + (/offline|paper|error|cover|fail/i.test(ptxt) ? " bad" : "");
+      var pstate = p == null ? "none" : (T.printer_states[p.state] ? p.state : "unknown");
+      $("st-printer").textContent = T.printer + ": " + T.printer_states[pstate];
+      $("st-printer").setAttribute("data-state", pstate);
+      $("st-printer").className = "chip " + (PRINTER_LOOK[pstate] || "");
       var waiting = (q.queued || 0) + (q.printing || 0);
       $("st-queue").textContent = T.queue + ": " + (q.failed ? fmt(T.failed, { n: q.failed }) + " · " : "") +
         (waiting ? fmt(T.waiting, { n: waiting }) : T.ok);
       $("st-queue").className = "chip" + (q.failed ? " bad" : "");
-      $("st-sync").textContent = T.sync + ": " + (d.sync_backlog ? fmt(T.waiting, { n: d.sync_backlog }) : T.ok);
-    }).catch(function () { $("st-sync").textContent = T.sync + ": " + T.unknown; });
+      syncChip(d.sync);
+    }).catch(function () { syncChip({ mode: "chain", state: "unknown" }); });
+  }
+  function syncChip(s) {  /* a standalone shop has nothing to sync; a chain store shows sync only when late */
+    var chip = $("st-sync");
+    if (!chip) { return; }
+    var late = s && s.mode === "chain" && s.state !== "ok";
+    chip.hidden = !late;
+    chip.className = "chip" + (late ? " bad" : "");
+    chip.textContent = !late ? "" : T.sync + ": " + (s.state === "late"
+      ? fmt(T.sync_late, { n: s.waiting, min: Math.max(1, Math.round(s.oldest_waiting_seconds / 60)) }) : T.unknown);
   }
 
   $("scan-form").addEventListener("submit", function (e) { e.preventDefault(); });
   codeEl.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); quote(e.timeStamp); } });
+  var SCAN_AFTER_TOTAL = /^\s*(\d{1,10}(?:[.,]\d{1,2})?)?\s*(https?:\/\/\S+|(?:[0-9A-Za-z]{4}[-\s]?){3}[0-9A-Za-z]{2})\s*$/;
+  function scanInBasket() {  /* the scanner typed into the basket field: the total stays, the code moves */
+    if (basket() !== false) { return false; }
+    var m = SCAN_AFTER_TOTAL.exec(basketEl.value);
+    if (!m) { return false; }
+    basketEl.value = m[1] || ""; codeEl.value = m[2]; quote(performance.now());
+    return true;
+  }
+  basketEl.addEventListener("change", function () {  /* the total typed after a scan: quote it at once */
+    if (scanInBasket()) { return; }
+    var b = basket();
+    if (!current || !current.code || busy || !b || (current.quote && current.basket === b)) { return; }
+    codeEl.value = current.code; quote(performance.now(), true);
+  });
   [basketEl, customerEl, nameEl, saleEl].forEach(function (el) {
     el.addEventListener("keydown", function (e) {
       if (e.key !== "Enter") { return; }
       e.preventDefault();
+      if (el === basketEl && scanInBasket()) { return; }
       if (current && current.code) { codeEl.value = current.code; quote(e.timeStamp); }
       codeEl.focus();
     });

@@ -1,4 +1,4 @@
-"""Chain commands: ``central serve|store add|release|lag|conflicts`` and a store's ``sync``."""
+"""Chain commands: ``central serve|store add|manager add|release|lag|conflicts`` and a store's ``sync``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pos_referral.central.reconciliation import open_conflicts
 from pos_referral.central.stores import StoreError, add_store, parse_store_no, sync_lag
 from pos_referral.cli.options import Obj, PassDownGroup
 from pos_referral.cli.serving import quiet_queue_warnings
+from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.sync.client import CentralClient, Rejected, Unavailable
 from pos_referral.sync.inbound import KeysConflict
 from pos_referral.sync.relay import Relay
@@ -88,6 +89,28 @@ def central_store_add(obj: Obj, store_id: str, name: str) -> None:
     click.echo(f"Store {store_no} registered. Put this in its config/store.toml as [central] token "
                "(keep it secret, shown once):")
     click.echo(token)
+
+
+@central.group("manager")
+def central_manager() -> None:
+    """Managers of the chain dashboard (central's /manager)."""
+
+
+@central_manager.command("add")
+@click.argument("name")
+@click.password_option("--password", prompt="Password (10+ characters)", envvar="POS_REFERRAL_NEW_PASSWORD",
+                       help="Asked for twice, hidden, when not given.")
+@click.pass_obj
+def central_manager_add(obj: Obj, name: str, password: str) -> None:
+    """Add a manager to central (or change one's password); they sign in at central's /manager/login."""
+    worker = _central(obj)
+    try:
+        add_staff(worker.ctx, name, "manager", password=password, actor="cli")
+    except StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        worker.close()
+    click.echo(f"chain manager {name} saved: sign in at central's /manager/login.")
 
 
 @central.command("release")

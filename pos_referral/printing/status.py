@@ -46,8 +46,22 @@ class PrinterStatus:
             return "paper near end"
         return "ready" if self.online else "no status from printer"
 
+    def state(self) -> str:
+        """One word a till can translate: ready, paper_low, paper_out, cover_open, offline or unknown."""
+        if self.error:
+            return "offline"  # not reachable: the cashier's fix is the same (power, cable, network)
+        if self.cover_open:
+            return "cover_open"
+        if self.paper == "out":
+            return "paper_out"
+        if self.online is False:
+            return "offline"
+        if self.paper == "near_end":
+            return "paper_low"
+        return "ready" if self.online else "unknown"
+
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "ready": self.ready, "summary": self.summary()}
+        return {**asdict(self), "ready": self.ready, "summary": self.summary(), "state": self.state()}
 
 
 def unreachable(reason: str) -> PrinterStatus:

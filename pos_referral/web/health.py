@@ -1,11 +1,16 @@
-"""``/healthz``: is the database writable-ready, is the printer answering (public, no secrets)."""
+"""``/healthz``: is the database writable-ready, is the printer answering, is sync late (public, no secrets).
+
+``printer.state`` is one of ready, paper_low, paper_out, cover_open, offline, unknown (null: no printer);
+``sync.mode`` is standalone (no sync), central (the chain's central service) or chain, with
+``sync.state`` ok or late (services/health.py).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from pos_referral.services.health import database_health
-from pos_referral.web.auth import current_store
+from pos_referral.services.health import database_health, sync_health
+from pos_referral.web.auth import current_central, current_store
 
 bp = Blueprint("health", __name__)
 
@@ -19,4 +24,5 @@ def healthz() -> tuple[Response, int]:
     if body["database"] != "ok":
         body["status"] = "degraded"
     body["printer"] = store.printer_status()
+    body["sync"] = {"mode": "central"} if current_central() is not None else sync_health(store.ctx)
     return jsonify(body), 200 if body["status"] == "ok" else 503

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from pos_referral import create_app
 from pos_referral.db.models import AuditEntry, PrintJob
 from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services.unit_of_work import UnitOfWork
+from tests.browser_support import live_server
+from tests.conftest import FakeClock
 from tests.e2e.conftest import Screenshots, Shop, sign_in, wedge_scan
+from tests.printing_support import FakeNetworkPrinter
+from tests.till_support import attach_network_printer, chain_twin
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,7 +66,7 @@ def test_keyboard_only_sale_with_function_keys(page: Any, shop: Shop) -> None:
     expect(page.locator("#code")).to_be_focused()
     page.keyboard.type(shop.referrer_code.lower())  # scanned before the total was typed
     page.keyboard.press("Enter")
-    expect(page.locator("#answer-big")).to_have_text("Type the basket total first, then press Enter.")
+    expect(page.locator("#answer-big")).to_have_text("Code scanned. Now type the basket total.")
     expect(page.locator("#basket")).to_be_focused()
     page.keyboard.type("80,00")  # a Norwegian or Polish cashier's comma
     page.keyboard.press("Tab")
@@ -249,3 +255,130 @@ def test_a_cashier_types_her_name_first_then_taps_it_after_signing_out(page: Any
     page.keyboard.type("1234")
     page.keyboard.press("Enter")
     expect(page.locator("#code")).to_be_visible()
+
+
+@pytest.fixture
+def printer() -> Any:
+    fake = FakeNetworkPrinter()
+    yield fake
+    fake.close()
+
+
+def test_the_printer_chip_names_each_state_the_printer_reports_in_the_tills_language(
+        page: Any, shop: Shop, printer: FakeNetworkPrinter) -> None:
+    worker = attach_network_printer(shop.store, printer)
+    chip = page.locator("#st-printer")
+    sign_in(page, shop)
+    for mode, words, look in [("ok", "Ready", "good"), ("paper_near_end", "Paper low", "low"),
+                              ("paper_out", "Paper out", "bad"), ("cover_open", "Cover open", "bad"),
+                              ("ok", "Ready", "good")]:
+        printer.mode = mode
+        worker.refresh_status()
+        page.reload()
+        expect(chip).to_have_text(f"Printer: {words}")
+        expect(chip).to_have_class(re.compile(rf"\b{look}\b"))
+    printer.mode = "paper_out"
+    worker.refresh_status()
+    page.goto(f"{shop.url}/till/T1?lang=nb")
+    expect(chip).to_have_text("Skriver: Tomt for papir")
+    printer.refuse()  # switched off or unplugged
+    worker.refresh_status()
+    page.goto(f"{shop.url}/till/T1?lang=pl")
+    expect(chip).to_have_text("Drukarka: Brak połączenia")
+    expect(chip).to_have_class(re.compile(r"\bbad\b"))
+
+
+def test_after_confirm_the_answer_box_shows_the_outcome_and_takes_the_next_scan(page: Any, shop: Shop) -> None:
+    sign_in(page, shop)
+    page.fill("#basket", "50.00")
+    page.fill("#customer", "+4798765432")
+    page.fill("#sale", "R-1")
+    wedge_scan(page, shop.referrer_code)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    page.keyboard.press("F2")
+    expect(page.locator("#answer-big")).to_have_text("Recorded: €5.00 off. Sale R-1.")
+    expect(page.locator("#answer-small")).to_have_text("Ready for a scan")
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bdone\b"))
+    expect(page.locator("#code")).to_be_focused()
+    expect(page.locator("#code")).to_have_value("")
+    page.fill("#basket", "60.00")  # the next customer
+    wedge_scan(page, shop.referrer_code)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.locator("#answer-big")).to_have_text("Give €6.00 off")
+
+
+def test_a_code_scanned_before_the_total_is_kept_and_quoted_when_the_total_is_typed(page: Any, shop: Shop) -> None:
+    sign_in(page, shop)
+    wedge_scan(page, shop.referrer_code)
+    expect(page.locator("#answer-big")).to_have_text("Code scanned. Now type the basket total.")
+    expect(page.locator("#answer-big")).not_to_contain_text("first")
+    expect(page.locator("#basket")).to_be_focused()
+    page.keyboard.type("50.00")
+    page.keyboard.press("Tab")  # no Enter: leaving the total is enough
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.locator("#answer-big")).to_have_text("Give €5.00 off")
+    expect(page.locator("#customer")).to_be_focused()  # the answer did not take the cursor away
+    page.keyboard.type("+4798765432")
+    page.keyboard.press("F2")
+    expect(page.locator("#result")).to_contain_text("Recorded: €5.00 off")
+
+
+def test_a_scan_that_lands_in_the_basket_field_after_the_total_still_counts(page: Any, shop: Shop) -> None:
+    sign_in(page, shop)
+    page.focus("#basket")
+    page.keyboard.type("80.00")
+    page.keyboard.type(shop.referrer_code, delay=2)  # the cursor was still in the total when the scan came
+    page.keyboard.press("Enter")
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    expect(page.locator("#answer-big")).to_have_text("Give €8.00 off")
+    expect(page.locator("#basket")).to_have_value("80.00")
+    expect(page.locator("#code")).to_have_value(shop.referrer_code)
+
+
+def test_a_standalone_shop_shows_no_sync_chip_however_many_sales(page: Any, shop: Shop, clock: FakeClock) -> None:
+    sign_in(page, shop)
+    for n in range(3):
+        page.fill("#basket", "50.00")
+        page.fill("#customer", f"+479876540{n}")
+        wedge_scan(page, shop.referrer_code)
+        expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+        page.keyboard.press("F2")
+        expect(page.locator("#answer")).to_have_class(re.compile(r"\bdone\b"))
+    clock.advance(hours=3)
+    page.reload()
+    expect(page.locator("#st-printer")).to_contain_text("Printer")
+    expect(page.locator("#st-sync")).to_have_count(0)
+    expect(page.locator("#status")).not_to_contain_text("Sync")
+
+
+def test_a_chain_store_shows_sync_only_when_it_is_late(browser: Any, shop: Shop, config_path: Path,
+                                                      clock: FakeClock) -> None:
+    chain = chain_twin(shop.store, config_path, clock)
+    try:
+        with live_server(create_app(store=chain, test_config={"TESTING": True})) as server:
+            context = browser.new_context(viewport={"width": 1100, "height": 760}, locale="en-GB")
+            try:
+                _sale_then_sync_late(context.new_page(), Shop(server, chain, shop.referrer_code), clock)
+            finally:
+                context.close()  # before the server stops
+    finally:
+        chain.close()
+
+
+def _sale_then_sync_late(page: Any, there: Shop, clock: FakeClock) -> None:
+    page.set_default_timeout(5000)
+    sign_in(page, there)
+    page.fill("#basket", "50.00")
+    page.fill("#customer", "+4798765432")
+    wedge_scan(page, there.referrer_code)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    page.keyboard.press("F2")
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bdone\b"))
+    page.reload()
+    expect(page.locator("#st-printer")).to_contain_text("Printer")
+    expect(page.locator("#st-sync")).to_be_hidden()  # waiting less than two sync intervals: nothing to say
+    clock.advance(minutes=12)  # central unreachable for 12 minutes
+    page.reload()
+    expect(page.locator("#st-sync")).to_be_visible()
+    expect(page.locator("#st-sync")).to_have_text(re.compile(r"^Sync: late: \d+ waiting for 12 min$"))
+    expect(page.locator("#st-sync")).to_have_class(re.compile(r"\bbad\b"))

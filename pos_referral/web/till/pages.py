@@ -91,6 +91,7 @@ def page(till_id: str) -> BaseResponse | str:
     return render_template(
         "till.html", till_id=till_id, staff_name=session.get("staff"), role=session.get("role"),
         managers=staff.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
+        chain=bool(store.settings.config.central.url),  # a standalone shop has no sync chip at all
         config={"till": till_id, "currency": store.settings.config.store.currency, "lang": current_language(),
                 "serial": bool(store.settings.config.scanner.serial_url)},
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from pos_referral.web.i18n import REASON_TEXT
+from pos_referral.web.service_state import printer_words
 
 
 def js_strings() -> dict[str, object]:
@@ -18,6 +19,8 @@ def js_strings() -> dict[str, object]:
         "valid": _("Valid code"),
         "code_shown": _("Code %(code)s"),
         "need_basket": _("Type the basket total first, then press Enter."),
+        "code_kept": _("Code scanned. Now type the basket total."),
+        "next_scan": _("Ready for a scan"),
         "bad_basket": _("Type the basket total like 42.50"),
         "need_customer": _("Ask the customer for a phone number or email to apply the offer."),
         "checking": _("Checking…"),
@@ -42,6 +45,8 @@ def js_strings() -> dict[str, object]:
         "printer": _("Printer"),
         "queue": _("Print queue"),
         "sync": _("Sync"),
+        "sync_late": _("late: %(n)s waiting for %(min)s min"),
+        "printer_states": printer_words(),
         "waiting": _("%(n)s waiting"),
         "failed": _("%(n)s failed"),
         "ok": _("OK"),
