@@ -100,7 +100,7 @@ def init(obj: Obj, name: str | None, language: str | None, currency: str | None,
     printer = ask_printer(printer_kind, host=printer_host, port=printer_port, serial_port=serial_port,
                           baudrate=baudrate, usb=usb_ids, paper=int(paper) if paper else None, ask=ask)
     if printer.probe_failed:
-        click.echo(f"Warning: the printer did not answer: {printer.probe_failed}", err=True)
+        click.echo(f"Warning: {printer.probe_failed}", err=True)
         if ask and not click.confirm("Keep this printer in the settings anyway?", default=True):
             raise click.Abort()
     values: dict[str, dict[str, Any]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +65,8 @@ def ask_printer(kind: str | None, *, host: str | None, port: int, serial_port: s
             host, _, port_text = host.partition(":")
             port = int(port_text)
         values.update(host=host, port=port)
-        answer.probe_failed = probe_network(host, port)
+        failed = probe_network(host, port)
+        answer.probe_failed = f"the printer did not answer: {failed}" if failed else None
     elif kind == "serial":
         values.update(serial_url=_pick(serial_ports(), "serial port", serial_port, ask), baudrate=baudrate)
     elif kind == "usb":
@@ -74,4 +76,6 @@ def ask_printer(kind: str | None, *, host: str | None, port: int, serial_port: s
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--usb") from None
         values.update(usb_vendor=vendor, usb_product=product)
+        if importlib.util.find_spec("usb") is None:  # python-escpos talks to USB through pyusb
+            answer.probe_failed = "USB printing needs pyusb: pip install pyusb (and access to the USB device)"
     return answer
