@@ -73,7 +73,8 @@ def ensure_history(config: Path, data_dir: Path, customers: int, referrals: int)
         return
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pos_referral", "--config", str(config), "--data-dir", str(data_dir),
-                    "demo", "--customers", str(customers), "--referrals", str(referrals - have)], check=True)
+                    "demo", "--customers", str(customers), "--referrals", str(referrals - have),
+                    "--into-live-database", "--yes"], check=True)
     print(f"history: generated {referrals - have:,} referrals and {customers:,} customers "
           f"in {time.perf_counter() - t0:.0f} s")
 

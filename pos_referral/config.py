@@ -7,9 +7,7 @@ because the person reading it is a shop owner at a POS machine, not a Python dev
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -18,16 +16,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pos_referral.config_sources import (
+    ENV_PREFIX,
+    ConfigError,
+    Sources,
+    apply_env,
+    apply_overrides,
+    environment,
+    locate,
+    read_toml,
+)
 from pos_referral.domain.money import MoneyError, parse_money
 from pos_referral.domain.rules import Program, ProgramError, load_program
-from pos_referral.resources import config_dir
 
-ENV_PREFIX = "POS_REFERRAL_"
-
-
-class ConfigError(Exception):
-    """Raised with a one-line, human message naming the file and key."""
-
+__all__ = ["ENV_PREFIX", "ConfigError", "Settings", "StoreConfig", "load_settings"]
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,8 +97,20 @@ class PrinterSection(_Section):
     timeout: float = Field(3.0, gt=0, le=30)
     serial_url: str = ""
     baudrate: int = 9600
-    usb_vendor: int = 0
-    usb_product: int = 0
+    usb_vendor: int = Field(0, ge=0, le=0xFFFF)
+    usb_product: int = Field(0, ge=0, le=0xFFFF)
+
+    @model_validator(mode="after")
+    def _connection_given(self) -> PrinterSection:
+        """Each connection type names what it needs, at start-up rather than at the first receipt."""
+        missing = {"network": (self.host, 'needs host (the printer\'s address, e.g. host = "192.168.1.60")'),
+                   "serial": (self.serial_url, 'needs serial_url (e.g. serial_url = "/dev/ttyUSB0")'),
+                   "usb": (self.usb_vendor and self.usb_product,
+                           "needs usb_vendor and usb_product (the printer's USB ids, e.g. 0x04b8 and 0x0202)"),
+                   "file": (self.path, 'needs path (e.g. path = "/dev/usb/lp0")')}
+        if self.type in missing and not missing[self.type][0]:
+            raise ValueError(f'type = "{self.type}" {missing[self.type][1]}')
+        return self
 
 
 class ScannerSection(_Section):
@@ -233,6 +247,8 @@ class Settings(BaseModel):
     programs: tuple[Program, ...]
     data_dir: Path
     config_dir: Path
+    config_file: Path | None = None  # the store.toml read
+    shipped_config: bool = False  # True: the package's read-only defaults (no ``pos-referral init`` yet)
 
     @property
     def default_program(self) -> Program:
@@ -262,6 +278,12 @@ class Settings(BaseModel):
             host = f"[{host}]"
         return f"http://{host}:{server.port}"
 
+    def config_origin(self) -> str:
+        """Said at start-up: the store.toml this service runs on, or that it runs on the shipped defaults."""
+        if self.shipped_config or self.config_file is None:
+            return "shipped defaults (read-only) - run `pos-referral init` to set up this shop"
+        return str(self.config_file)
+
     def public_base_warning(self) -> str | None:
         """Said once when serving starts: links that only this machine can open, or None."""
         if self.config.store.public_base_url:
@@ -274,52 +296,10 @@ class Settings(BaseModel):
             loopback = host == "localhost"
         if loopback:
             return (f"[store] public_base_url is empty: receipt QR codes, cards and mails point at {base}, "
-                    f"which phones cannot reach (127.0.0.1 is the phone itself); set it to the address "
-                    f"customers' phones can open")
+                    f"which phones cannot reach (127.0.0.1 is the phone itself): run `pos-referral init`, "
+                    f"or set public_base_url to the address customers' phones can open")
         return (f"[store] public_base_url is empty: receipt QR codes, cards and mails point at {base}; "
                 f"set it if phones cannot open that address")
-
-
-def _describe(err: ValidationError) -> str:
-    first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"]
-    if first["type"] == "extra_forbidden":
-        msg = "unknown key"
-    return f"{key}: {msg}"
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-
-
-def _coerce_env(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in {"true", "false"}:
-        return lowered == "true"
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return value
-
-
-def _apply_env(raw: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
-    """``POS_REFERRAL_PRINTER__TYPE=network`` sets ``[printer] type``."""
-    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        merged.setdefault(section, {})[key] = _coerce_env(value)
-    return merged
 
 
 def load_settings(
@@ -329,22 +309,20 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Settings:
-    """Read ``store.toml`` and every ``programs/*.toml`` beside it; raise ConfigError on any problem."""
-    environ = os.environ if environ is None else environ
-    if config_path is None and environ.get(ENV_PREFIX + "CONFIG"):
-        config_path = Path(environ[ENV_PREFIX + "CONFIG"])
-    if config_path is None:
-        config_path = config_dir() / "store.toml"
-    config_path = Path(config_path)
-    if config_path.is_dir():
-        config_path = config_path / "store.toml"
-    raw = _apply_env(_read_toml(config_path), environ)
-    for section, values in (overrides or {}).items():
-        raw.setdefault(section, {}).update(values)
+    """Read ``store.toml`` and every ``programs/*.toml`` beside it; raise ConfigError on any problem.
+
+    Which ``store.toml``: ``config_path`` (``--config``) if given, else the shop's own in
+    ``<data_dir>/config/`` (``pos-referral init``), else the shipped defaults (config_sources.locate)."""
+    environ = environment() if environ is None else environ
+    where = locate(config_path, data_dir, environ)
+    config_path = where.path
+    sources = Sources(config_path)
+    raw = apply_env(read_toml(config_path), environ, sources)
+    apply_overrides(raw, overrides, sources)
     try:
         store_config = StoreConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{config_path}: {_describe(exc)}") from None
+        raise ConfigError(sources.describe(exc)) from None
 
     programs_dir = config_path.parent / "programs"
     files = sorted(programs_dir.glob("*.toml"))
@@ -353,7 +331,7 @@ def load_settings(
     programs: list[Program] = []
     for path in files:
         try:
-            programs.append(load_program(_read_toml(path)))
+            programs.append(load_program(read_toml(path)))
         except ProgramError as exc:
             raise ConfigError(f"{path}: {exc}") from None
     ids = [p.id for p in programs]
@@ -363,10 +341,12 @@ def load_settings(
         raise ConfigError(f"{programs_dir}: more than one program says default = true")
 
     env_data = environ.get(ENV_PREFIX + "DATA_DIR")
-    chosen = data_dir or (Path(env_data) if env_data else Path(store_config.server.data_dir))
+    chosen = data_dir or where.data_dir or (Path(env_data) if env_data else Path(store_config.server.data_dir))
     return Settings(
         config=store_config,
         programs=tuple(programs),
         data_dir=chosen.resolve(),
         config_dir=config_path.parent.resolve(),
+        config_file=config_path.resolve(),
+        shipped_config=where.shipped,
     )

@@ -30,5 +30,6 @@ def kiosk_ui_dir() -> Path:
 
 
 def config_dir() -> Path:
-    """Default ``store.toml`` and ``programs/*.toml``."""
+    """The shipped defaults (``store.toml``, ``programs/``, ``messages/``): read-only. A shop's own copy
+    lives in ``<data_dir>/config/`` (``pos-referral init``; config_sources.locate)."""
     return _find("config")

@@ -22,7 +22,8 @@ from pos_referral.services.mail.worker import MailWorker
 from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
 from pos_referral.services.reports.rollup.quarter_hours import CATCH_UP_SECONDS, QuietCatchUp
 from pos_referral.services.rewards import release_due_rewards
-from pos_referral.sync.relay import relay_for
+from pos_referral.sync.client import Rejected, Unavailable
+from pos_referral.sync.relay import Relay, relay_for
 
 logger = logging.getLogger(__name__)
 
@@ -54,15 +55,40 @@ class PeriodicTask:
             self._thread.join(timeout=5)
 
 
+class CentralWatch:
+    """One sync round per call, saying once when central goes out of reach and once when it is back.
+
+    Central down for an hour is normal at a shop (the line, the router): sales go on, events wait in the
+    outbox, and the log gets two lines, not a traceback every round."""
+
+    def __init__(self, relay: Relay, url: str, *, max_attempts: int = 4) -> None:
+        self.relay, self.url, self.max_attempts = relay, url, max_attempts
+        self.problem = ""  # what was last said about central; empty while it answers
+
+    def __call__(self) -> None:
+        try:
+            self.relay.sync(max_attempts=self.max_attempts)
+        except (Unavailable, Rejected) as exc:
+            if not self.problem:
+                logger.warning("central %s is out of reach (%s): sales go on, events wait here until it is back",
+                               self.url, exc)
+            elif str(exc) != self.problem and isinstance(exc, Rejected):
+                logger.warning("central %s: %s", self.url, exc)
+            self.problem = str(exc)
+            return
+        if self.problem:
+            logger.warning("central %s is reachable again: sync resumed", self.url)
+            self.problem = ""
+
+
 def start_store_workers(store: Store) -> None:
     """Sync relay or reward release, serial scanner, print queue, mail, report catch-up (``serve``)."""
     settings, ctx = store.settings, store.ctx
     config = settings.config
     if config.central.url:  # in a chain central releases rewards; the relay ships events and pulls vouchers
-        relay = relay_for(ctx)
+        watch = CentralWatch(relay_for(ctx), config.central.url)
         # at once: a new store takes the chain's keys before its first sale, a restarted one catches up
-        _start(store, PeriodicTask("sync-relay", config.central.sync_interval_seconds,
-                                   lambda: relay.sync(max_attempts=4), at_once=True))
+        _start(store, PeriodicTask("sync-relay", config.central.sync_interval_seconds, watch, at_once=True))
     else:
         _start(store, PeriodicTask("reward-release", config.rewards.release_interval_seconds,
                                    lambda: release_due_rewards(ctx)))

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pos_referral.cli.central import central, sync
+from pos_referral.cli.init import init
 from pos_referral.cli.manager import audit, demo, manager, report
 from pos_referral.cli.options import Obj, PassDownGroup, shared_options
 from pos_referral.cli.printer import printer, receipt
@@ -17,6 +18,7 @@ from pos_referral.cli.store import db, rewards, serve, staff, till
 
 
 @click.group(cls=PassDownGroup, pass_down=shared_options, commands=[
+    init,  # setting a shop up (cli/init.py)
     serve, till, rewards, db, staff,  # the store (cli/store.py)
     central, sync,  # the chain (cli/central.py)
     manager, audit, report, demo,  # managers (cli/manager.py)
@@ -24,15 +26,18 @@ from pos_referral.cli.store import db, rewards, serve, staff, till
     signage_command, mail,  # promotion (cli/promo.py)
 ])
 @click.option("--config", type=click.Path(path_type=Path), envvar="POS_REFERRAL_CONFIG",
-              help="store.toml (programs/ beside it). Default: the shipped config/.")
+              help="store.toml (programs/ beside it). Default: <data dir>/config/store.toml "
+                   "(written by `init`), else the shipped defaults.")
 @click.option("--data-dir", type=click.Path(path_type=Path), envvar="POS_REFERRAL_DATA_DIR",
-              help="Folder for the database, secrets and receipts. Default: [server] data_dir.")
+              help="Folder for the database, secrets, receipts and the shop's config/. Default: ./data.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose: bool) -> None:
     """pos-referral: the shop's referral program service."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # quiet when healthy: a migration that worked needs no lines at every start
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = Obj(config, data_dir)
 
 

@@ -6,19 +6,24 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from typing import Any
 
 import click
 
+from pos_referral.bootstrap import build_store
 from pos_referral.cli.options import Obj
+from pos_referral.config import Settings
+from pos_referral.config_sources import shop_config_file
 from pos_referral.services.audit import verify
 from pos_referral.services.demo import DemoPlan, generate
 from pos_referral.services.reports import dashboard as reports
 from pos_referral.services.reports.date_range import RangeError, parse_range
 from pos_referral.services.reports.rollup import quarter_hours
 from pos_referral.services.staff import StaffError, add_staff
+from pos_referral.shop_config import set_values
 
 
 @click.group()
@@ -103,10 +108,22 @@ def report(obj: Obj, first: str | None, last: str | None, fmt: str, table: str |
 @click.option("--days", type=click.IntRange(min=1, max=3 * 365), default=365, show_default=True,
               help="How far back the history goes.")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--into-live-database", "into_live", is_flag=True,
+              help="Write into this shop's own database instead of a separate demo folder (asks first).")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, help="Do not ask (with --into-live-database).")
 @click.pass_obj
-def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int) -> None:
-    """Fill the database with a realistic store history (for trying the reports; not for a live shop)."""
-    store = obj.store()
+def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int, into_live: bool, assume_yes: bool) -> None:
+    """Write a realistic made-up history into a demo folder beside the data folder (for trying the reports)."""
+    settings = obj.settings()
+    if into_live:
+        if not assume_yes:
+            click.confirm(f"Write {customers} made-up customers and {referrals} referrals into the shop's own "
+                          f"database in {settings.data_dir}? They cannot be told apart from real ones afterwards",
+                          abort=True)
+    else:
+        settings = demo_settings(settings)
+        click.echo(f"Demo folder: {settings.data_dir} (the shop's own database is not touched)")
+    store = build_store(settings)
     try:
         with click.progressbar(length=customers + referrals, label="Generating history") as bar:
             counts: dict[str, Any] = generate(store.ctx, DemoPlan(customers, referrals, days, seed),
@@ -118,3 +135,17 @@ def demo(obj: Obj, customers: int, referrals: int, days: int, seed: int) -> None
         click.echo(f"Report rollups up to date in {time.perf_counter() - started:.0f} s")
     finally:
         store.close()
+    if not into_live:
+        click.echo(f"Look at it: pos-referral --data-dir {settings.data_dir} serve --port "
+                   f"{settings.config.server.port + 1}")
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The same shop's settings on ``<data_dir>-demo``, with a copy of its own config there (if it has one)."""
+    folder = settings.data_dir.with_name(settings.data_dir.name + "-demo")
+    if not settings.shipped_config and not shop_config_file(folder).exists():
+        shutil.copytree(settings.config_dir, shop_config_file(folder).parent, dirs_exist_ok=True)
+        copied = shop_config_file(folder)
+        copied.write_text(set_values(copied.read_text(encoding="utf-8"), {"server": {"data_dir": str(folder)}}),
+                          encoding="utf-8")
+    return settings.model_copy(update={"data_dir": folder})

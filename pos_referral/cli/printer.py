@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from pos_referral.cli.options import Obj
+from pos_referral.config import Settings
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.markup import TemplateError, validate_all_templates
 from pos_referral.printing.previews import sample_context
@@ -27,8 +28,7 @@ printer = click.Group("printer", help="The receipt printer: test page, status.")
 receipt = click.Group("receipt", help="Receipt templates.")
 
 
-def _test_context(obj: Obj, config: RendererConfig) -> dict[str, object]:
-    settings = obj.settings()
+def _test_context(settings: Settings, config: RendererConfig) -> dict[str, object]:
     return {"store_name": settings.config.store.name, "profile": config.profile, "paper_mm": config.paper_mm,
             "code_page": pinned_code_page(config.info, config.language or "en").name, "lang": config.language,
             "printed_at": datetime.now(ZoneInfo(settings.config.store.timezone)).strftime("%Y-%m-%d %H:%M")}
@@ -45,28 +45,37 @@ def printer_test(obj: Obj, through_queue: bool) -> None:
     if section.type == "none":
         raise click.ClickException("no receipt printer configured ([printer] type = none)")
     config = RendererConfig.from_section(section, settings.config.store.language)
-    context = _test_context(obj, config)
     if through_queue:
         store = obj.store()
         try:
-            job_id = print_jobs.queue(store.ctx, "test_page", context)
+            job_id = print_jobs.queue(store.ctx, "test_page", _test_context(settings, config))
         finally:
             store.close()
         click.echo(f"test page queued as print job {job_id}")
         return
+    try:
+        said = print_test_page(settings)
+    except (PrinterError, OSError) as exc:
+        raise click.ClickException(f"test page not printed: {exc}") from None
+    click.echo(said)
+
+
+def print_test_page(settings: Settings) -> str:
+    """Print the test page on the configured printer now; what happened, in one line (also ``init``)."""
+    section = settings.config.printer
+    config = RendererConfig.from_section(section, settings.config.store.language)
     device = make_printer(section, settings.data_dir)
     try:
-        rendered = render_job("test_page", context, config, preview=isinstance(device, PreviewSink))
+        rendered = render_job("test_page", _test_context(settings, config), config,
+                              preview=isinstance(device, PreviewSink))
         if isinstance(device, PreviewSink):
             device.save_preview("test_page", rendered.text, rendered.png)
         device.send(rendered.escpos)
         status = device.status()
-    except (PrinterError, OSError) as exc:
-        raise click.ClickException(f"test page not printed: {exc}") from None
     finally:
         device.close()
-    click.echo(f"test page sent: {len(rendered.escpos)} bytes, {config.profile} {config.paper_mm} mm, "
-               f"printer: {status.summary()}")
+    return (f"test page sent: {len(rendered.escpos)} bytes, {config.profile} {config.paper_mm} mm, "
+            f"printer: {status.summary()}")
 
 
 @printer.command("status")

@@ -1,12 +1,17 @@
-"""What ``serve`` and ``central serve`` both do to waitress before it starts."""
+"""What ``serve`` and ``central serve`` do before waitress starts: say where things are, check the port
+and the fonts, and keep waitress's per-request warnings quiet."""
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+from pathlib import Path
 
 import click
 
-from pos_referral.config import Settings
+from pos_referral.config import PrinterSection, Settings
+from pos_referral.printing.raster import MONO_FONTS, THAI_FONTS, FontMissingError, find_font
 
 
 def quiet_queue_warnings() -> None:
@@ -22,3 +27,70 @@ def say_where_links_point(settings: Settings) -> None:
     warning = settings.public_base_warning()
     if warning:
         click.echo(f"Warning: {warning}", err=True)
+
+
+def describe_printer(section: PrinterSection, data_dir: Path) -> str:
+    """The printer in use, as a shop owner would recognise it."""
+    paper = f"{section.profile}, {section.paper_mm} mm"
+    if section.type == "preview":
+        folder = Path(section.folder)
+        return f"none yet - receipts are saved as pictures in {folder if folder.is_absolute() else data_dir / folder}"
+    if section.type == "network":
+        return f"network printer at {section.host}:{section.port} ({paper})"
+    if section.type == "serial":
+        return f"serial printer on {section.serial_url} at {section.baudrate} baud ({paper})"
+    if section.type == "usb":
+        return f"USB printer {section.usb_vendor:04x}:{section.usb_product:04x} ({paper})"
+    if section.type == "file":
+        return f"printer device {section.path} ({paper})"
+    return "none ([printer] type = none: receipts wait in the queue)"
+
+
+def say_where_things_are(settings: Settings) -> None:
+    """Three lines at start-up: the config file, the address on receipts, the printer (and the loopback
+    warning when phones cannot open that address)."""
+    click.echo(f"Config: {settings.config_origin()}")
+    click.echo(f"Receipts' QR codes point at: {settings.public_base}")
+    click.echo(f"Printer: {describe_printer(settings.config.printer, settings.data_dir)}")
+    say_where_links_point(settings)
+
+
+def check_fonts(settings: Settings) -> None:
+    """One line naming the package to install when a receipt font is missing; a stop only when a Thai
+    shop has no font at all (nothing in its language could be printed or previewed)."""
+    config = settings.config
+    if config.printer.type == "none":
+        return
+    language = config.printer.language or config.store.language
+    missing: list[FontMissingError] = []
+    for names in (MONO_FONTS, THAI_FONTS) if language == "th" else (MONO_FONTS,):
+        try:
+            find_font(names)
+        except FontMissingError as exc:
+            missing.append(exc)
+    if language == "th" and len(missing) == 2:
+        raise click.ClickException("no font for Thai receipts: install fonts-thai-tlwg "
+                                   "(e.g. sudo apt install fonts-thai-tlwg fonts-dejavu-core)")
+    for problem in missing:
+        click.echo(f"Warning: {problem}", err=True)
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Stop with one line when another service already listens on the port (before any worker starts)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as exc:
+            raise port_error(exc, host, port) from None
+
+
+def port_error(exc: OSError, host: str, port: int) -> click.ClickException:
+    if exc.errno == errno.EADDRINUSE:
+        return click.ClickException(f"port {port} is in use: stop the other service or use --port")
+    if exc.errno == errno.EACCES:
+        return click.ClickException(f"port {port} needs administrator rights: use --port 8000 or another above 1023")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return click.ClickException(f"{host} is not an address of this machine: check [server] host")
+    return click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")

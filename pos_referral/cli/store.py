@@ -8,7 +8,13 @@ import waitress
 from pos_referral import create_app
 from pos_referral.bootstrap import build_store
 from pos_referral.cli.options import Obj
-from pos_referral.cli.serving import quiet_queue_warnings, say_where_links_point
+from pos_referral.cli.serving import (
+    check_fonts,
+    check_port_free,
+    port_error,
+    quiet_queue_warnings,
+    say_where_things_are,
+)
 from pos_referral.db import migrate
 from pos_referral.services import retention
 from pos_referral.services.rewards import release_due_rewards
@@ -25,17 +31,21 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     """Run the store service with waitress (migrates the schema first)."""
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = obj.settings(server=overrides) if overrides else obj.settings()
+    server = settings.config.server
+    check_port_free(server.host, server.port)  # before the database, workers and printer are touched
+    check_fonts(settings)
     store = build_store(settings)
     app = create_app(store=store)
     start_store_workers(store)
-    server = settings.config.server
     click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
                f"(data: {settings.data_dir})")
-    say_where_links_point(settings)
+    say_where_things_are(settings)
     quiet_queue_warnings()
     try:
         waitress.serve(app, host=server.host, port=server.port, threads=server.threads, ident="pos-referral",
                        channel_timeout=30, connection_limit=200)
+    except OSError as exc:  # taken between the check and here
+        raise port_error(exc, server.host, server.port) from None
     finally:
         store.close()
 

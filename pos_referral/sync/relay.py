@@ -122,7 +122,7 @@ class Relay:
             raise exc
         summary.retries += 1
         wait = self.delay(failures - 1)
-        logger.info("central unavailable (%s); retrying in %.1f s", exc, wait)
+        logger.debug("central unavailable (%s); retrying in %.1f s", exc, wait)  # the round says it once (workers.py)
         self._sleep(wait)
 
     def _retrying(self, fn: Callable[[], Any], summary: SyncSummary, max_attempts: int | None) -> Any:

@@ -47,7 +47,7 @@ def test_demo_history_is_consistent_and_reported(store: Store) -> None:
 @pytest.mark.slow
 def test_the_till_keeps_issuing_codes_after_a_demo(config_path: Path, store: Store, api: Api) -> None:
     CliRunner().invoke(main, ["--config", str(config_path), "--data-dir", str(store.settings.data_dir),
-                              "demo", "--customers", "50", "--referrals", "50"])
+                              "demo", "--customers", "50", "--referrals", "50", "--into-live-database", "--yes"])
     assert api.issue("+4799999999")["code"]  # the code counter moved past the demo's codes
 
 

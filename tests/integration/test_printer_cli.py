@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from pos_referral.cli import main
+from pos_referral.shop_config import set_values
 from tests.printing_support import FakeNetworkPrinter, decode_escpos
 from tests.server_support import make_config
 
@@ -31,9 +32,8 @@ def run(config: Path, data: Path, *args: str) -> tuple[int, str]:
 
 def network_config(root: Path, port: int) -> Path:
     config = make_config(root)
-    text = config.read_text().replace('type = "none"', f'type = "network"\nhost = "127.0.0.1"\nport = {port}\n'
-                                                       'timeout = 0.5')
-    config.write_text(text)
+    config.write_text(set_values(config.read_text(), {"printer": {"type": "network", "host": "127.0.0.1",
+                                                                   "port": port, "timeout": 0.5}}))
     return config
 
 

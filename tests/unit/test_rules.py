@@ -159,7 +159,8 @@ def test_bad_program_names_its_file_and_key(tmp_path: Path) -> None:
 
 def test_environment_overrides_config(tmp_path: Path) -> None:
     path = _write(tmp_path, "", GOOD_PROGRAM)
-    environ = {"POS_REFERRAL_PRINTER__TYPE": "network", "POS_REFERRAL_SERVER__PORT": "9000"}
+    environ = {"POS_REFERRAL_PRINTER__TYPE": "network", "POS_REFERRAL_PRINTER__HOST": "10.0.0.9",
+               "POS_REFERRAL_SERVER__PORT": "9000"}
     settings = load_settings(path, environ=environ)
     assert settings.config.printer.type == "network" and settings.config.server.port == 9000
 

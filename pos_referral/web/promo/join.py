@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request, session
 from werkzeug.wrappers import Response
 
+from pos_referral.config_sources import shop_config_file
 from pos_referral.domain.rules import Program
 from pos_referral.services import messages
 from pos_referral.web.auth import current_store
@@ -64,4 +65,6 @@ def preview_messages() -> str:
         except messages.MessageError as exc:  # shown, so the manager sees which file to fix
             items.append({"kind": kind, "error": str(exc)})
     return render_template("promo/messages.html", items=items, lang=lang, languages=LANGUAGES, program=program,
-                           programs=store.settings.programs, folder=str(folder), staff_name=session.get("staff_name"))
+                           programs=store.settings.programs, folder=str(folder), staff_name=session.get("staff_name"),
+                           editable=not store.settings.shipped_config,
+                           shop_folder=str(shop_config_file(store.settings.data_dir).parent / "messages"))
