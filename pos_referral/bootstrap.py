@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from pos_referral.central import chain_secrets
 from pos_referral.central import service as central_service
+from pos_referral.chain_link import with_chain_link
 from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.base import utcnow
@@ -77,6 +78,7 @@ class Central:
 
     store: Store
     keys_version: int
+    chain_stores: set[int] = field(default_factory=set)  # noted as holding the chain's keys (central/joins.py)
 
     @property
     def ctx(self) -> StoreContext:
@@ -84,6 +86,13 @@ class Central:
 
     def keys(self) -> dict[str, object]:
         return chain_secrets.public_keys(self.ctx.secrets)
+
+    def refresh_keys(self) -> None:
+        """Take the chain's keys again when a join (at this or another worker) changed them."""
+        if chain_secrets.current_version(self.ctx.db) != self.keys_version:
+            secrets, version = chain_secrets.load_or_create(self.ctx.db)
+            object.__setattr__(self.ctx, "secrets", secrets)  # as sync/inbound.py does at a store
+            self.keys_version = version
 
     def release(self) -> ReleaseSummary:
         return central_service.release(self.ctx)
@@ -115,6 +124,7 @@ def build_store(
     if migrate_schema:
         migrate.upgrade(db)
     settings = with_adopted_programs(settings, db)  # a chain's programs from central override the files
+    settings = with_chain_link(settings)  # a shop that joined a chain later: central's address (chain_link.py)
     secrets = load_or_create_secrets(settings.data_dir)
     # a chain store that has neither joined (taken central's keys) nor sold anything yet refuses till
     # actions as ``store_not_joined`` until its first sync brings the keys (the relay runs at once in
@@ -122,7 +132,7 @@ def build_store(
     # relay reports the clash (sync/inbound.py)
     if settings.config.central.url and not has_joined(db) and not has_customers(db):
         secrets = UnjoinedSecrets(keyring=secrets.keyring, pepper=secrets.pepper, session_key=secrets.session_key,
-                                  audit_key=secrets.audit_key)
+                                  audit_key=secrets.audit_key, old_peppers=secrets.old_peppers)
     ctx = StoreContext(settings=settings, db=db, secrets=secrets, clock=clock)
     if migrate_schema:  # (``db upgrade|downgrade`` build a store on a schema not yet at head)
         audit.seal_legacy(ctx)  # a log from before the audit key: its first keyed entry now (services/audit.py)

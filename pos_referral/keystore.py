@@ -29,13 +29,22 @@ class StoreSecrets:
     pepper: bytes
     session_key: bytes
     audit_key: bytes
+    # the peppers of shops that ran standalone before joining the chain: their customers' phones and
+    # emails stay hashed under them (only the hash is kept, so they cannot be re-hashed), and lookups
+    # by phone or email try each of them after the chain's own (services/customers.py)
+    old_peppers: tuple[bytes, ...] = ()
 
     def __repr__(self) -> str:
         return "StoreSecrets(<hidden>)"
 
+    @property
+    def peppers(self) -> tuple[bytes, ...]:
+        """The chain's pepper (new customers are hashed under it) first, then the adopted ones."""
+        return (self.pepper, *self.old_peppers)
+
     def to_dict(self) -> dict[str, object]:
         return {"keyring": self.keyring.to_dict(), "pepper": self.pepper.hex(), "session_key": self.session_key.hex(),
-                "audit_key": self.audit_key.hex()}
+                "audit_key": self.audit_key.hex(), "old_peppers": [p.hex() for p in self.old_peppers]}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> StoreSecrets:
@@ -44,6 +53,7 @@ class StoreSecrets:
             pepper=bytes.fromhex(str(data["pepper"])),
             session_key=bytes.fromhex(str(data["session_key"])),
             audit_key=bytes.fromhex(str(data["audit_key"])) if "audit_key" in data else secrets.token_bytes(32),
+            old_peppers=tuple(bytes.fromhex(str(p)) for p in data.get("old_peppers", ())),  # type: ignore[attr-defined]
         )
 
     @classmethod
@@ -62,7 +72,7 @@ class UnjoinedSecrets(StoreSecrets):
     works, so staff can sign in. The relay's first sync replaces these (``sync/inbound.py``)."""
 
     def __getattribute__(self, name: str) -> Any:
-        if name in ("keyring", "pepper"):
+        if name in ("keyring", "pepper", "peppers"):
             raise Refusal("store_not_joined")
         return super().__getattribute__(name)
 
@@ -70,7 +80,8 @@ class UnjoinedSecrets(StoreSecrets):
         """The store's own secrets file, to compare with the chain's keys on joining."""
         get = object.__getattribute__
         return StoreSecrets(keyring=get(self, "keyring"), pepper=get(self, "pepper"),
-                            session_key=get(self, "session_key"), audit_key=get(self, "audit_key"))
+                            session_key=get(self, "session_key"), audit_key=get(self, "audit_key"),
+                            old_peppers=get(self, "old_peppers"))
 
     def __repr__(self) -> str:
         return "UnjoinedSecrets(<hidden>)"

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pos_referral.central.adopted_releases import adopt_release
 from pos_referral.central.bulk import any_of, bulk_insert
 from pos_referral.central.payloads import minor_units
 from pos_referral.db.base import table
@@ -66,11 +67,13 @@ class BatchApplier:
                 codes.add(p["code"])
                 if p.get("identity_hash"):
                     hashes.add(p["identity_hash"])
+                hashes.update(p.get("identity_aliases", ()))
             elif e["type"] == "redemption_recorded":
                 ids.add(p["friend_id"])
                 codes.add(p["code"])
                 if p.get("friend_identity_hash"):
                     hashes.add(p["friend_identity_hash"])
+                hashes.update(p.get("friend_identity_aliases", ()))
         c = self.conn
         if offers:  # a sale answers the prompt once; a store that re-sent it under a new event id changes nothing
             self.offered_sales.update(c.execute(sa.select(CardOffer.sale_id)
@@ -114,11 +117,11 @@ class BatchApplier:
                 bulk_insert(self.conn, table(model), rows)
                 rows.clear()
 
-    def _ledger(self, **row: Any) -> None:
+    def ledger(self, **row: Any) -> None:
         base = dict(points=0, redemption_id=None, reward_id=None, sale_id=None)
         self.pending[LedgerEntry].append({**base, **row})
 
-    def _conflict(self, kind: str, event_id: str, subject: str, detail: dict[str, Any]) -> None:
+    def conflict(self, kind: str, event_id: str, subject: str, detail: dict[str, Any]) -> None:
         self.conflicts += 1
         self.pending[Reconciliation].append(dict(kind=kind, store_no=self.store_no, event_id=event_id,
                                                  subject=subject[:64], detail=detail, created_at=self.now))
@@ -129,11 +132,15 @@ class BatchApplier:
         self.pending[CustomerLink].append(dict(customer_id=alias, canonical_id=root))
 
     def ensure_customer(self, cid: str, identity_hash: str | None, first_name: str, store_no: int,
-                        at: datetime) -> str:
-        """The person's canonical id; registers ``cid`` (as an alias when the identity is known)."""
+                        at: datetime, aliases: list[str] | None = None) -> str:
+        """The person's canonical id; registers ``cid`` (as an alias when the identity is known).
+
+        ``aliases``: the person's hashes under a joined shop's pepper (central/joins.py), so that a
+        customer that shop registered before it joined is known as the same person."""
         if cid in self.known:
             return self.canonical(cid)
-        owner = self.hash_owner.get(identity_hash) if identity_hash else None
+        owner = next((self.hash_owner[h] for h in (identity_hash, *(aliases or ())) if h and h in self.hash_owner),
+                     None)
         row = dict(id=cid, identity_hash=identity_hash, identity_hint="", first_name=first_name[:40], language="",
                    store_no=store_no, created_at=at)
         if owner is not None and owner != cid:
@@ -150,13 +157,17 @@ class BatchApplier:
     # --- events --------------------------------------------------------------------------------
     def apply(self, event: dict[str, Any]) -> None:
         handler = getattr(self, "_on_" + event["type"], None)
-        if handler is not None:  # reward_released / milestone_reached: a store's own decisions, kept as events
+        if handler is not None:  # milestone_reached: a store's own decision, kept as an event
             handler(event["event_id"], event["payload"])
+
+    def _on_reward_released(self, event_id: str, p: dict[str, Any]) -> None:
+        adopt_release(self, event_id, p)  # a shop's release from before it joined the chain
 
     def _on_code_issued(self, event_id: str, p: dict[str, Any]) -> None:
         at = _at(p["at"])
         cid, code = p["customer_id"], p["code"]
-        self.ensure_customer(cid, p.get("identity_hash"), p.get("first_name") or "", p.get("store_no", 0), at)
+        self.ensure_customer(cid, p.get("identity_hash"), p.get("first_name") or "", p.get("store_no", 0), at,
+                             p.get("identity_aliases"))
         owner = self.code_owner.get(code)
         if owner == cid:
             return
@@ -207,7 +218,8 @@ class BatchApplier:
         referrer_raw = self._referrer_of(code, program_id, p.get("variant", ""), at)
         referrer = self.canonical(referrer_raw)
         friend_raw = p["friend_id"]
-        friend = self.ensure_customer(friend_raw, p.get("friend_identity_hash"), "", self.store_no, at)
+        friend = self.ensure_customer(friend_raw, p.get("friend_identity_hash"), "", self.store_no, at,
+                                      p.get("friend_identity_aliases"))
         conflict = None
         if friend == referrer:
             conflict = "self_referral"
@@ -220,7 +232,7 @@ class BatchApplier:
             friend_id=friend_raw, sale_id=chain_sale_id(self.store_no, p["sale_id"]), till_id=p.get("till_id", ""),
             store_no=self.store_no, basket_minor=minor_units(p["basket"]), discount_minor=discount,
             refunded_minor=0, friend_code=p.get("friend_code", ""), created_at=at))
-        self._ledger(at=at, customer_id=friend_raw, entry="friend_discount", amount_minor=discount,
+        self.ledger(at=at, customer_id=friend_raw, entry="friend_discount", amount_minor=discount,
                      points=int(p.get("friend_points", 0)), redemption_id=rid, sale_id=p["sale_id"])
         program = self.programs.get(program_id)
         reward_id = p.get("reward_id")
@@ -231,15 +243,15 @@ class BatchApplier:
                 milestone=0, reward_type=rule.type, amount_minor=rule.amount, percent=str(rule.percent),
                 points=rule.points, item=rule.item, status="voided" if conflict else "pending",
                 hold_until=_at(p["hold_until"]), released_at=None, voucher_code=None, expires_at=None, created_at=at))
-            self._ledger(at=at, customer_id=p["referrer_id"], entry="referrer_reward_pending",
+            self.ledger(at=at, customer_id=p["referrer_id"], entry="referrer_reward_pending",
                          amount_minor=rule.amount, points=rule.points, redemption_id=rid, reward_id=reward_id,
                          sale_id=p["sale_id"])
             if conflict:
-                self._ledger(at=self.now, customer_id=referrer, entry="referrer_reward_voided",
+                self.ledger(at=self.now, customer_id=referrer, entry="referrer_reward_voided",
                              amount_minor=-rule.amount, points=-rule.points, redemption_id=rid, reward_id=reward_id)
                 self.changes.append(("reward_status", {"reward_id": reward_id, "status": "voided"}))
         if conflict:
-            self._conflict(conflict, event_id, friend, {
+            self.conflict(conflict, event_id, friend, {
                 "code": code, "redemption_id": rid, "sale_id": p["sale_id"], "friend_id": friend_raw,
                 "referrer_id": referrer, "reward_id": reward_id})
 
@@ -247,18 +259,19 @@ class BatchApplier:
         self.flush()
         at, code = _at(p["at"]), p["code"]
         sale = chain_sale_id(self.store_no, p["sale_id"])
-        self._ledger(at=at, customer_id=p["customer_id"], entry="voucher_redeemed",
+        self.ledger(at=at, customer_id=p["customer_id"], entry="voucher_redeemed",
                      amount_minor=minor_units(p["discount"]), reward_id=p.get("reward_id"), sale_id=p["sale_id"])
         done = self.conn.execute(
             sa.update(Code).where(Code.code == code, Code.redeemed_at.is_(None), Code.revoked_at.is_(None))
             .values(redeemed_at=at, redeemed_sale_id=sale))
-        if done.rowcount == 1:
+        if done.rowcount == 1:  # every store hears of it: its home store would otherwise take it again offline
+            self.changes.append(("voucher_used", {"code": code, "sale_id": sale, "at": p["at"]}))
             return
         row = self.conn.execute(sa.select(Code.redeemed_sale_id, Code.revoked_at).where(Code.code == code)).first()
         if row is not None and row[0] == sale:
             return
         kind = "unknown_voucher" if row is None else ("revoked_voucher_used" if row[1] else "voucher_double_use")
-        self._conflict(kind, event_id, code, {"code": code, "sale_id": p["sale_id"], "first_sale": row and row[0],
+        self.conflict(kind, event_id, code, {"code": code, "sale_id": p["sale_id"], "first_sale": row and row[0],
                                              "customer_id": p["customer_id"]})
 
     def _on_sale_refunded(self, event_id: str, p: dict[str, Any]) -> None:
@@ -267,12 +280,12 @@ class BatchApplier:
         red = c.execute(sa.select(Redemption.friend_id, Redemption.basket_minor, Redemption.refunded_minor,
                                   Redemption.program_id).where(Redemption.id == p["redemption_id"])).first()
         if red is None:
-            self._conflict("unknown_sale", event_id, p["sale_id"], dict(p))
+            self.conflict("unknown_sale", event_id, p["sale_id"], dict(p))
             return
         amount = minor_units(p["amount"])
         refunded = red.refunded_minor + amount
         c.execute(sa.update(Redemption).where(Redemption.id == p["redemption_id"]).values(refunded_minor=refunded))
-        self._ledger(at=at, customer_id=red.friend_id, entry="sale_refunded", amount_minor=-amount,
+        self.ledger(at=at, customer_id=red.friend_id, entry="sale_refunded", amount_minor=-amount,
                      redemption_id=p["redemption_id"], sale_id=p["sale_id"])
         program = self.programs.get(red.program_id)
         left = red.basket_minor - refunded
@@ -299,7 +312,7 @@ class BatchApplier:
             done = c.execute(sa.update(Reward).where(Reward.id == reward.id, Reward.status == old).values(status=new))
             if done.rowcount != 1:
                 continue
-            self._ledger(at=self.now, customer_id=reward.customer_id, entry=entry, amount_minor=-reward.amount_minor,
+            self.ledger(at=self.now, customer_id=reward.customer_id, entry=entry, amount_minor=-reward.amount_minor,
                          points=-reward.points, reward_id=reward.id, redemption_id=redemption_id, sale_id=sale_id)
             self.changes.append(("reward_status", {"reward_id": reward.id, "status": new}))
             if new == "clawed_back" and reward.voucher_code:

@@ -35,5 +35,13 @@ def load_or_create(db: Database) -> tuple[StoreSecrets, int]:
 
 
 def public_keys(value: StoreSecrets) -> dict[str, object]:
-    """What a store needs: keyring and pepper (its own session key stays its own)."""
-    return {"keyring": value.keyring.to_dict(), "pepper": value.pepper.hex()}
+    """What a store needs: keyring and pepper (its own session key stays its own), and the keys and
+    peppers adopted from shops that joined later (central/joins.py)."""
+    return {"keyring": value.keyring.to_dict(), "pepper": value.pepper.hex(),
+            "old_peppers": [p.hex() for p in value.old_peppers]}
+
+
+def current_version(db: Database) -> int:
+    """The keys version in the database: another worker may have adopted a joining shop's keys."""
+    with UnitOfWork(db, write=False) as read:
+        return int(read.conn.execute(sa.select(ChainSecrets.version).where(ChainSecrets.id == 1)).scalar_one())

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pos_referral.cli.central import central, sync
+from pos_referral.cli.chain import chain
 from pos_referral.cli.init import init
 from pos_referral.cli.manager import audit, demo, manager, report
 from pos_referral.cli.options import Obj, PassDownGroup, shared_options
@@ -21,6 +22,7 @@ from pos_referral.cli.store import db, rewards, serve, staff, till
     init,  # setting a shop up (cli/init.py)
     serve, till, rewards, db, staff,  # the store (cli/store.py)
     central, sync,  # the chain (cli/central.py)
+    chain,  # a standalone shop joins a chain (cli/chain.py)
     manager, audit, report, demo,  # managers (cli/manager.py)
     printer, receipt,  # the receipt printer (cli/printer.py)
     signage_command, mail,  # promotion (cli/promo.py)

@@ -56,7 +56,7 @@ class CentralChange(Base):
     __tablename__ = "central_changes"
 
     id: so.Mapped[int] = so.mapped_column(_BIGINT_PK, primary_key=True)
-    kind: so.Mapped[str] = so.mapped_column(sa.String(20))  # voucher | revocation | reward_status | program
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))  # voucher voucher_used revocation reward_status program
     payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
 
@@ -135,3 +135,20 @@ class CentralAuditHead(Base):
     received_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
     refused_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     refused_entries: so.Mapped[int | None] = so.mapped_column(sa.BigInteger)
+
+
+class ChainJoin(Base):
+    """A shop that ran standalone and then joined the chain (``pos-referral chain join``).
+
+    ``fingerprint`` names the shop by its own code keys and pepper (a hash of them, never the keys): the
+    same shop asking again (a retry after a lost answer) is welcome, another shop under the same store
+    number is refused, since both would mint the same codes under the chain's key.
+    """
+
+    __tablename__ = "central_chain_joins"
+
+    store_no: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    fingerprint: so.Mapped[str] = so.mapped_column(sa.String(64))
+    adopted_keys: so.Mapped[int]  # how many of the shop's code keys the chain took (0 on a retry)
+    customers: so.Mapped[int]  # as the shop said when it joined (for the operator)
+    joined_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())

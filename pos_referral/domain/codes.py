@@ -84,10 +84,17 @@ class CodeKey:
 
 @dataclass(frozen=True)
 class Keyring:
-    """All keys a store accepts; new codes are minted with ``current_id``, old ones still parse."""
+    """All keys a store accepts; new codes are minted with ``current_id``, old ones still parse.
+
+    ``adopted``: keys of shops that ran standalone and then joined the chain, only to verify the codes
+    they printed before (never to mint). Their codes carry the key id their shop gave them, which may
+    be a chain key's id too, so a code whose MAC fails under the chain's key of that id is tried under
+    each adopted key of that id (a guess passes with probability 2**-30 per such key).
+    """
 
     keys: Mapping[int, CodeKey]
     current_id: int
+    adopted: tuple[CodeKey, ...] = ()
 
     def __post_init__(self) -> None:
         if any(key.key_id != key_id for key_id, key in self.keys.items()):
@@ -97,7 +104,7 @@ class Keyring:
         object.__setattr__(self, "keys", MappingProxyType(dict(self.keys)))  # immutable in practice
 
     def __repr__(self) -> str:
-        return f"Keyring(key_ids={sorted(self.keys)}, current_id={self.current_id})"
+        return f"Keyring(key_ids={sorted(self.keys)}, current_id={self.current_id}, adopted={len(self.adopted)})"
 
     @classmethod
     def generate(cls) -> Keyring:
@@ -109,13 +116,27 @@ class Keyring:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (hex secrets) for the store's 0600 secrets file; never log it."""
-        keys = [{"key_id": k.key_id, "secret": k.secret.hex()} for k in self.keys.values()]
-        return {"current_id": self.current_id, "keys": keys}
+        def listed(keys: Any) -> list[dict[str, Any]]:
+            return [{"key_id": k.key_id, "secret": k.secret.hex()} for k in keys]
+        return {"current_id": self.current_id, "keys": listed(self.keys.values()), "adopted": listed(self.adopted)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Keyring:
-        keys = [CodeKey(int(e["key_id"]), bytes.fromhex(str(e["secret"]))) for e in data["keys"]]
-        return cls(keys={k.key_id: k for k in keys}, current_id=int(data["current_id"]))
+        def keys(entries: Any) -> list[CodeKey]:
+            return [CodeKey(int(e["key_id"]), bytes.fromhex(str(e["secret"]))) for e in entries]
+        return cls(keys={k.key_id: k for k in keys(data["keys"])}, current_id=int(data["current_id"]),
+                   adopted=tuple(keys(data.get("adopted", ()))))
+
+    def holds(self, secret: bytes) -> bool:
+        """Whether codes minted under ``secret`` parse here (a chain key, or an adopted one)."""
+        return any(hmac.compare_digest(k.secret, secret) for k in (*self.keys.values(), *self.adopted))
+
+    def verifying(self, key_id: int, head7: str, mac: str) -> CodeKey | None:
+        """The key whose MAC over ``head7`` is ``mac``: the chain's key of that id, else an adopted one."""
+        for key in (self.keys.get(key_id), *(k for k in self.adopted if k.key_id == key_id)):
+            if key is not None and hmac.compare_digest(_mac(key.secret, head7), mac):
+                return key
+        return None
 
 
 @dataclass(frozen=True)
@@ -238,8 +259,8 @@ def parse(raw: str, keyring: Keyring) -> ParsedCode:
         raise MistypedCode("check symbol does not match")
     tag = _VALUE[code[0]]
     kind, key_id = (CodeKind.VOUCHER, tag - 16) if tag >= 16 else (CodeKind.REFERRAL, tag)
-    key = keyring.keys.get(key_id)
-    if key is None or not hmac.compare_digest(_mac(key.secret, code[:7]), code[7:13]):
+    key = keyring.verifying(key_id, code[:7], code[7:13])
+    if key is None:
         raise UnknownCode("not minted under any key we hold")  # one message: no oracle for guessers
     ident = _permute(key.secret, tag, _decode(code[1:7]), inverse=True)
     return ParsedCode(code=code, kind=kind, key_id=key_id, store_no=ident >> 20, seq=ident & MAX_SEQ)

@@ -155,6 +155,12 @@ def find_friend(conn: sa.Connection, ctx: StoreContext, given: CustomerInput, pr
     else:
         return None
     row = conn.execute(query, {"program_id": program_id, "value": value}).first()
+    identity = given.identity if row is None and not given.customer_id else None
+    if identity is not None:  # hashed at a shop before it joined the chain (keystore.StoreSecrets.old_peppers)
+        for pepper in ctx.secrets.old_peppers:
+            row = conn.execute(query, {"program_id": program_id, "value": identity.hashed(pepper)}).first()
+            if row is not None:
+                break
     return None if row is None else Friend(row[0], bool(row[1]), bool(row[2]))
 
 

@@ -73,20 +73,35 @@ def has_customers(db: Database) -> bool:
         return read.session.scalar(sa.select(Customer.id).limit(1)) is not None
 
 
-def find_customer(session: so.Session, given: CustomerInput, pepper: bytes) -> Customer | None:
+def identity_hashes(given: CustomerInput, peppers: tuple[bytes, ...]) -> list[str]:
+    """The given phone or email hashed under each pepper: the chain's, then those of shops that joined later."""
+    return [given.identity.hashed(p) for p in peppers] if given.identity else []
+
+
+def identity_aliases(given: CustomerInput, peppers: tuple[bytes, ...], kept: str | None) -> list[str]:
+    """The person's hashes under the chain's other peppers (all but the ``kept`` one their row holds), for
+    central to know them as the customer a shop registered before it joined (central/apply.py)."""
+    return [h for h in identity_hashes(given, peppers) if h != kept] if len(peppers) > 1 else []
+
+
+def find_customer(session: so.Session, given: CustomerInput, pepper: bytes,
+                  old_peppers: tuple[bytes, ...] = ()) -> Customer | None:
     if given.customer_id:
         return session.get(Customer, given.customer_id)
     if given.identity:
-        identity_hash = given.identity.hashed(pepper)
-        return session.scalar(sa.select(Customer).where(Customer.identity_hash == identity_hash))
+        hashes = identity_hashes(given, (pepper, *old_peppers))
+        found = session.scalars(sa.select(Customer).where(Customer.identity_hash.in_(hashes))).all()
+        # a person registered under the chain's pepper comes before their row from a shop's standalone days
+        return min(found, key=lambda c: hashes.index(c.identity_hash or "")) if found else None
     return None
 
 
 def find_or_create_customer(
-    session: so.Session, given: CustomerInput, pepper: bytes, *, store_no: int, now: datetime
+    session: so.Session, given: CustomerInput, pepper: bytes, *, store_no: int, now: datetime,
+    old_peppers: tuple[bytes, ...] = (),
 ) -> tuple[Customer, bool]:
     """Return (customer, created). A customer id that does not exist is an error, not a new customer."""
-    existing = find_customer(session, given, pepper)
+    existing = find_customer(session, given, pepper, old_peppers)
     if existing is not None:
         if given.first_name and not existing.first_name:
             existing.first_name = given.first_name

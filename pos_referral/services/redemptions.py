@@ -27,7 +27,7 @@ from pos_referral.domain.money import format_money
 from pos_referral.services import report_facts
 from pos_referral.services.checkout import Evaluation, away_voucher, evaluate
 from pos_referral.services.context import StoreContext
-from pos_referral.services.customers import CustomerInput, insert_customer
+from pos_referral.services.customers import CustomerInput, identity_aliases, insert_customer
 from pos_referral.services.outbox import add_event, add_events
 from pos_referral.services.print_jobs import queue_footer
 from pos_referral.services.referral_codes import Holder, issue_in_session
@@ -150,7 +150,8 @@ def _record_referral(
     if ev.origin_store is not None:  # a code minted at another store: its referrer, as a placeholder row
         _record_placeholder_referrer(conn, code_row.code, code_row.customer_id, program.id, code_row.variant,
                                     ev.origin_store, now)
-    holder = Holder(friend_id, identity_hash, req.customer.first_name)
+    aliases = tuple(identity_aliases(req.customer, ctx.secrets.peppers, identity_hash))  # () in most chains
+    holder = Holder(friend_id, identity_hash, req.customer.first_name, aliases)
     events: list[tuple[str, dict[str, Any]]] = []
     own = issue_in_session(conn, ctx, holder, program, channel="receipt", till_id=req.till_id, now=now,
                            known_new=known_new, events=events)
@@ -195,6 +196,7 @@ def _record_referral(
         # what central needs to mirror this sale's ledger and own the referrer's reward
         "variant": code_row.variant, "reward_id": reward_id, "hold_until": hold_until and hold_until.isoformat(),
         "friend_points": ev.reward_rule.points if ev.reward_rule else 0,
+        **({"friend_identity_aliases": list(aliases)} if aliases else {}),
     }))
     add_events(conn, events, now)  # the friend's code_issued first, as central expects
     if req.staff:  # who served the sale, for the per-cashier report

@@ -15,7 +15,7 @@ from pos_referral.domain.codes import CodeKind, format_display, mint
 from pos_referral.domain.rules import Program
 from pos_referral.services import report_facts
 from pos_referral.services.context import StoreContext
-from pos_referral.services.customers import CustomerInput, find_or_create_customer
+from pos_referral.services.customers import CustomerInput, find_or_create_customer, identity_aliases
 from pos_referral.services.outbox import add_event
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -76,6 +76,7 @@ class Holder:
     customer_id: str
     identity_hash: str | None = None
     first_name: str = ""
+    identity_aliases: tuple[str, ...] = ()  # under a joined shop's pepper (services/customers.identity_aliases)
 
 
 def issue_in_session(
@@ -110,6 +111,8 @@ def issue_in_session(
     issued = {"code": code, "customer_id": holder.customer_id, "program_id": program.id, "channel": channel,
               "store_no": ctx.store_no, "till_id": till_id, "identity_hash": holder.identity_hash,
               "first_name": holder.first_name, "at": now.isoformat()}
+    if holder.identity_aliases:
+        issued["identity_aliases"] = list(holder.identity_aliases)
     if events is None:
         add_event(db, "code_issued", issued, now)
     else:
@@ -127,9 +130,11 @@ def issue_code(
     now = ctx.clock()
     with UnitOfWork(ctx.db, write=True) as uow:
         customer, _ = find_or_create_customer(
-            uow.session, given, ctx.secrets.pepper, store_no=ctx.store_no, now=now
+            uow.session, given, ctx.secrets.pepper, store_no=ctx.store_no, now=now,
+            old_peppers=ctx.secrets.old_peppers,
         )
-        holder = Holder(customer.id, customer.identity_hash, customer.first_name)
+        holder = Holder(customer.id, customer.identity_hash, customer.first_name, tuple(identity_aliases(
+            given, ctx.secrets.peppers, customer.identity_hash)))
         issued = issue_in_session(uow.session, ctx, holder, program, channel=channel, till_id=till_id, now=now)
         if staff and issued.created:
             report_facts.add(uow.conn, report_facts.Fact(at=now, kind="issued", till_id=till_id, staff=staff,

@@ -41,6 +41,11 @@ class CentralClient:
         """Send the store's audit head (entries, last_id, mac); central keeps it as a witness."""
         return self._call("POST", "/sync/v1/audit-head", json.dumps({"store_no": int(store_no), **head}).encode())
 
+    def join(self, store_no: int, keyring: dict[str, Any], pepper: str, customers: int) -> dict[str, Any]:
+        """A standalone shop joins: central adopts its code keys and pepper (central/joins.py)."""
+        body = {"store_no": int(store_no), "keyring": keyring, "pepper": pepper, "customers": int(customers)}
+        return self._call("POST", "/sync/v1/join", json.dumps(body).encode())
+
     def changes(self, since: int, keys_version: int, limit: int = 2000) -> dict[str, Any]:
         query = urllib.parse.urlencode({"since": since, "keys_version": keys_version, "limit": limit})
         return self._call("GET", f"/sync/v1/changes?{query}")
@@ -53,7 +58,7 @@ class CentralClient:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
-            detail = exc.read()[:300].decode(errors="replace")
+            detail = _problem_detail(exc.read()[:2000])
             if exc.code >= 500 or exc.code in (408, 429):
                 raise Unavailable(f"central answered {exc.code}") from None
             raise Rejected(f"central refused {method} {path}: {exc.code} {detail}") from None
@@ -66,3 +71,14 @@ class CentralClient:
         if not isinstance(answer, dict):
             raise Unavailable("central's answer is not a JSON object")
         return answer
+
+
+def _problem_detail(raw: bytes) -> str:
+    """A problem+json answer's ``detail`` (what to do), else the start of the body."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("detail"), str):
+        return f"{body.get('code', '')}: {body['detail']}"
+    return raw[:300].decode(errors="replace")

@@ -30,31 +30,39 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def chain_secrets_from(keys: dict[str, Any], mine: StoreSecrets) -> StoreSecrets:
+    """The chain's keys and peppers as this store's secrets (its session and audit keys stay its own)."""
+    return StoreSecrets(keyring=Keyring.from_dict(keys["keyring"]), pepper=bytes.fromhex(str(keys["pepper"])),
+                        session_key=mine.session_key, audit_key=mine.audit_key,
+                        old_peppers=tuple(bytes.fromhex(str(p)) for p in keys.get("old_peppers", ())))
+
+
 def adopt_keys(conn: sa.Connection, ctx: StoreContext, keys: dict[str, Any]) -> bool:
-    """Take the chain's keyring and pepper (a store joins before its first sale); True when changed."""
-    keyring = Keyring.from_dict(keys["keyring"])
-    pepper = bytes.fromhex(str(keys["pepper"]))
+    """Take the chain's keyring and peppers; True when changed.
+
+    A store whose own keys the chain holds (a new store's first keys, or a shop that ran standalone and
+    joined with ``pos-referral chain join``: central adopted its keys and pepper) takes them as they come.
+    A store with customers under keys the chain does not hold is refused: its codes would stop parsing.
+    """
     mine = ctx.secrets
     unjoined = isinstance(mine, UnjoinedSecrets)
     if isinstance(mine, UnjoinedSecrets):
         mine = mine.local()
-    if mine.pepper == pepper and dict(mine.keyring.keys) == dict(keyring.keys) and \
-            mine.keyring.current_id == keyring.current_id:
+    new = chain_secrets_from(keys, mine)
+    if new.to_dict() == mine.to_dict():
         if unjoined:  # the file already holds the chain's keys (a crash after saving them): use them now
             object.__setattr__(ctx, "secrets", mine)
         return unjoined
-    clash = mine.pepper != pepper or any(
-        k in keyring.keys and keyring.keys[k] != key for k, key in mine.keyring.keys.items())
-    if clash and conn.execute(sa.select(sa.func.count()).select_from(Customer)).scalar_one():
-        raise KeysConflict("this store already registered customers under its own keys; join a chain "
-                           "before the first sale (see README: joining a chain)")
-    merged = {**({} if clash else dict(mine.keyring.keys)), **dict(keyring.keys)}
-    new = StoreSecrets(keyring=Keyring(keys=merged, current_id=keyring.current_id), pepper=pepper,
-                       session_key=mine.session_key, audit_key=mine.audit_key)
+    held = all(new.keyring.holds(k.secret) for k in (*mine.keyring.keys.values(), *mine.keyring.adopted)) and \
+        mine.pepper in new.peppers
+    if not held and conn.execute(sa.select(sa.func.count()).select_from(Customer)).scalar_one():
+        raise KeysConflict("this shop already has customers and codes under its own keys, which the chain does "
+                           "not hold yet: run `pos-referral chain join` once, so the chain adopts them (its "
+                           "printed codes keep working at every store), then sync")
     save_secrets(ctx.settings.data_dir, new)
     # the one place secrets change in a running service: every request reads ctx.secrets afresh
     object.__setattr__(ctx, "secrets", new)
-    logger.info("adopted the chain's keys (key ids %s)", sorted(merged))
+    logger.info("took the chain's keys (%r, %d adopted pepper(s))", new.keyring, len(new.old_peppers))
     return True
 
 
@@ -64,6 +72,9 @@ def apply_change(conn: sa.Connection, kind: str, payload: dict[str, Any], now: d
     elif kind == "revocation":
         conn.execute(sa.update(Code).where(Code.code == payload["code"], Code.revoked_at.is_(None),
                                            Code.redeemed_at.is_(None)).values(revoked_at=_dt(payload["at"])))
+    elif kind == "voucher_used":  # used at another store (central/apply.py): not again here
+        conn.execute(sa.update(Code).where(Code.code == payload["code"], Code.redeemed_at.is_(None))
+                     .values(redeemed_at=_dt(payload["at"]), redeemed_sale_id=payload["sale_id"]))
     elif kind == "reward_status":
         conn.execute(sa.update(Reward).where(Reward.id == payload["reward_id"],
                                              Reward.status.in_(("pending", "released")))

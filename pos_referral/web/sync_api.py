@@ -10,7 +10,9 @@ from pos_referral.bootstrap import Central
 from pos_referral.central.audit_heads import receive_head
 from pos_referral.central.changes import read_changes
 from pos_referral.central.ingest import BatchError, decode_batch, ingest
+from pos_referral.central.joins import JoinRefused, join, note_chain_store
 from pos_referral.central.stores import store_for_token, touch
+from pos_referral.domain.codes import Keyring
 from pos_referral.services.audit_head import Head, HeadError
 from pos_referral.web.auth import current_central
 from pos_referral.web.problems import ApiProblem
@@ -53,6 +55,7 @@ def push_events() -> Response:
     after, events = body.get("after", 0), body["events"]
     if not isinstance(after, int) or after < 0 or len(events) > MAX_EVENTS:
         raise ApiProblem(422, "invalid_request", f"after must be an integer >= 0; at most {MAX_EVENTS} events")
+    _central().refresh_keys()  # codes minted under a key adopted (at another worker) since this one started
     try:
         result = ingest(_central().ctx, g.store_no, after, events, raw)
     except BatchError as exc:
@@ -82,12 +85,41 @@ def push_audit_head() -> Response:
 def pull_changes() -> Response:
     """Vouchers, revocations, reward states and programs after ``since``; the chain's keys when the store's are old."""
     central = _central()
+    central.refresh_keys()
     since = request.args.get("since", 0, type=int) or 0
     limit = min(max(request.args.get("limit", MAX_CHANGES, type=int) or MAX_CHANGES, 1), MAX_CHANGES)
     changes = read_changes(central.ctx.db, since, limit)
     touch(central.ctx.db, g.store_no, central.ctx.clock())
+    if (request.args.get("keys_version", type=int) or 0) > 0 and g.store_no not in central.chain_stores:
+        note_chain_store(central.ctx.db, g.store_no, central.ctx.clock())  # it holds the chain's keys: number taken
+        central.chain_stores.add(g.store_no)
     body: dict[str, Any] = {"changes": changes, "cursor": changes[-1]["id"] if changes else since,
                             "more": len(changes) == limit, "keys_version": central.keys_version}
     if request.args.get("keys_version", type=int) != central.keys_version:
         body["keys"] = central.keys()
     return jsonify(body)
+
+
+@bp.post("/join")
+def join_chain() -> Response:
+    """A shop that ran standalone joins: the chain adopts its code keys and pepper (central/joins.py)."""
+    body: Any = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiProblem(400, "invalid_request", "Send {\"store_no\", \"keyring\", \"pepper\", \"customers\"}.")
+    if body.get("store_no") != g.store_no:
+        raise ApiProblem(403, "wrong_store", f"This token belongs to store {g.store_no}, not to store "
+                                             f"{body.get('store_no')}: join with the token of the shop's own number "
+                                             "([store] number), or give the shop that number.")
+    try:
+        keyring, pepper = Keyring.from_dict(body["keyring"]), bytes.fromhex(str(body["pepper"]))
+        customers = int(body.get("customers", 0))
+    except (KeyError, TypeError, ValueError):
+        raise ApiProblem(422, "invalid_request", "keyring, pepper (hex) and customers are required.") from None
+    central = _central()
+    try:
+        joined = join(central.ctx.db, g.store_no, keyring, pepper, customers, central.ctx.clock())
+    except JoinRefused as exc:
+        raise ApiProblem(409, exc.code, str(exc)) from None
+    central.refresh_keys()
+    return jsonify({"store_no": joined.store_no, "adopted_keys": joined.adopted_keys,
+                    "keys_version": joined.keys_version})

@@ -335,3 +335,35 @@ def test_codes_carry_at_least_sixty_keyed_bits_in_at_most_fourteen_symbols() -> 
     assert CODE_LENGTH <= 14
     assert len(ALPHABET) == len(set(ALPHABET)) == 32
     assert not set("ILOU") & set(ALPHABET)
+
+
+def test_a_joined_shops_codes_parse_under_the_chain_keyring_that_adopted_its_key() -> None:
+    """The shop and the chain both used key id 0; the printed code keeps its id, the MAC tells the keys apart."""
+    shop, chain = Keyring.generate(), Keyring.generate()
+    printed = [mint(kind, 3, seq, shop.current()) for kind in CodeKind for seq in range(50)]
+    ours = [mint(kind, 4, seq, chain.current()) for kind in CodeKind for seq in range(50)]
+    with pytest.raises(UnknownCode):
+        parse(printed[0], chain)
+    joined = Keyring(keys=chain.keys, current_id=chain.current_id, adopted=(shop.current(),))
+    assert all(parse(code, joined).store_no == 3 for code in printed)
+    assert all(parse(code, joined).store_no == 4 for code in ours)
+    assert joined.holds(shop.current().secret) and not chain.holds(shop.current().secret)
+
+
+def test_adopted_keys_survive_the_secrets_file_round_trip_and_never_mint() -> None:
+    shop = Keyring.generate()
+    joined = Keyring(keys={1: CodeKey(1, bytes(range(32)))}, current_id=1, adopted=(shop.current(),))
+    restored = Keyring.from_dict(joined.to_dict())
+    assert restored == joined and restored.current().key_id == 1
+    assert Keyring.from_dict({"current_id": 0, "keys": shop.to_dict()["keys"]}).adopted == ()  # an older file
+    assert "secret" not in repr(restored) and "adopted=1" in repr(restored)
+
+
+def test_guesses_are_still_refused_with_adopted_keys_beside_the_chains() -> None:
+    shop, chain = Keyring.generate(), Keyring.generate()
+    joined = Keyring(keys=chain.keys, current_id=0, adopted=(shop.current(),))
+    rng = random.Random(11)
+    for _ in range(2000):
+        payload = "0" + "".join(rng.choice(ALPHABET) for _ in range(12))
+        with pytest.raises(UnknownCode):
+            parse(payload + check_symbol(payload), joined)
