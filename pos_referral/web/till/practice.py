@@ -37,7 +37,8 @@ def _answer(code: str, basket: str) -> dict[str, Any]:
         raise ApiProblem(422, "invalid_request", str(exc), field="basket_total") from None
     store = current_store()
     program = store.settings.default_program
-    answer = training.practice_quote(program, code, basket_minor, store.settings.config.store.currency).view()
+    answer = training.practice_quote(program, code, basket_minor, store.settings.config.store.currency,
+                                     current_language()).view()
     outcome = answer["reason"] or ("voucher" if answer["kind"] == "voucher" else "discount")
     if outcome in training.SAY:  # the till's own words, in the till's language
         discount = money(parse_money(answer["discount"]))
