@@ -121,6 +121,9 @@ def dashboard() -> str:
     store = current_store()
     report = reports.build_report(store.ctx, rng)
     tables = dict(reports.TABLES)
+    show = _page_text(report.currency)
+    report.tables["kpis"] = [{**row, "value": show(row["raw"], "money")} if row["kind"] == "money" else row
+                             for row in report.tables["kpis"]]  # the page's copy; CSV and JSON build their own
     step, trend = periods.readable(report.tables["trend"])
     if step == "week":  # a long range: the page shows weeks (the CSV and JSON keep every day)
         columns = reports.TABLES["trend"][1]
@@ -128,7 +131,7 @@ def dashboard() -> str:
         report.columns["trend"] = [("week", "Week", "text"), *columns[1:]]
         tables["trend"] = ("Weekly trend (the CSV has every day)", columns)
     return render_template(
-        "manager/dashboard.html", report=report, tables=tables, fmt=_page_text(report.currency),
+        "manager/dashboard.html", report=report, tables=tables, fmt=show,
         kpis={row["key"]: row for row in report.tables["kpis"]},
         trend_svg=trend_chart(trend, weekly=step == "week"), funnel_svg=funnel_chart(report.tables["funnel"]),
         summary_day=rng.last.isoformat(), staff_name=session.get("staff_name"),
