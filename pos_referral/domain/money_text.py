@@ -19,6 +19,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision
 
 from pos_referral.domain.money import DECIMALS, MINOR_PER_MAJOR, to_decimal
+from pos_referral.domain.rules import Program
 
 DEFAULT_LOCALE = "en"
 _ALIASES = {"no": "nb", "nn": "nb", "in": "id"}
@@ -64,3 +65,24 @@ def decimal_text(value: object, currency: str, lang: str | None) -> str:
 def header_with_currency(header: str, currency: str) -> str:
     """A CSV column header that names the currency of its plain numbers: ``"Reward cost (EUR)"``."""
     return f"{header} ({currency.upper()})" if currency else header
+
+
+def program_amounts(program: Program) -> dict[str, int]:
+    """The program's amounts a shop may name in its own prose (``[texts]``) as ``{minimum}`` and so on."""
+    return {"minimum": program.minimum_basket, "referrer_amount": program.referrer_reward.amount,
+            "friend_amount": program.friend_reward.amount, "friend_max": program.friend_reward.max_amount,
+            "cap_amount": program.cap.max_amount}
+
+
+def fill_amounts(text: str, program: Program, currency: str, lang: str | None) -> str:
+    """A program's prose with ``{minimum}``, ``{referrer_amount}``, ``{friend_amount}``, ``{friend_max}`` and
+    ``{cap_amount}`` written as money in ``lang`` ("Give 10%, get {referrer_amount}" -> "Give 10%, get €10.00").
+
+    Plain replacement, no ``str.format``: any other brace in a shop's text stays as written."""
+    if "{" not in text:
+        return text
+    for name, minor in program_amounts(program).items():
+        key = "{" + name + "}"
+        if key in text:
+            text = text.replace(key, money_text(minor, currency, lang))
+    return text

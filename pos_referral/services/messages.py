@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 
 from pos_referral.config import Settings
 from pos_referral.domain.codes import format_display
+from pos_referral.domain.money_text import fill_amounts
 from pos_referral.domain.money_text import money_text as money_words
 from pos_referral.domain.rules import Program, Reward
 from pos_referral.resources import config_dir
@@ -169,7 +170,8 @@ def program_context(settings: Settings, program: Program, lang: str, *, code: st
         "reward_valid_days": program.reward_valid_days,
         "starts": date_text(program.starts, lang), "ends": date_text(program.ends, lang),
         # the program file's prose is in the shop's language: used only when the reader shares it
-        "headline": program.texts.headline if lang == store.language else "",
+        "headline": fill_amounts(program.texts.headline, program, store.currency, lang) if lang == store.language
+        else "",
         "code": code, "display_code": format_display(code) if code else "", "link": link,
         "first_name": "", **extra,
     }

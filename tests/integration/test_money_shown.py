@@ -6,17 +6,21 @@ import csv
 import io
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from pos_referral.bootstrap import Store
-from pos_referral.services import messages, staff
+from pos_referral.printing.escpos_renderer import RendererConfig
+from pos_referral.printing.render import render
+from pos_referral.services import messages, print_jobs, staff
 from pos_referral.services.mail.sender import compose
 from tests.conftest import Api
 
 PASSWORD = "correct horse battery"
+CODE = "R7KQ2M9XW4HT3P"
 NBSP = "\xa0"
 # (language, currency, basket, how the referred revenue reads on the dashboard)
 SHOPS = [
@@ -106,3 +110,28 @@ def test_a_reward_mail_names_the_voucher_in_the_shops_currency(store: Store, sho
     ten = {"en": "€10.00", "nb": f"10,00{NBSP}kr", "it": f"10,00{NBSP}€", "pl": f"10,00{NBSP}zł", "th": "฿10.00",
            "id": "Rp10"}[lang]
     assert ten in body
+
+
+TEN = {"en": "€10.00", "nb": f"10,00{NBSP}kr", "it": f"10,00{NBSP}€", "pl": f"10,00{NBSP}zł", "th": "฿10.00",
+       "id": "Rp10"}
+TWENTY = {"en": "€20.00", "nb": f"20,00{NBSP}kr", "it": f"20,00{NBSP}€", "pl": f"20,00{NBSP}zł", "th": "฿20.00",
+          "id": "Rp20"}
+
+
+def test_the_printed_card_headline_names_the_reward_with_its_currency(
+        store: Store, shop: tuple[str, str, str, str]) -> None:
+    lang = shop[0]
+    context = print_jobs.footer_context(store.ctx, first_name="Kari", code=CODE, discount_minor=0,
+                                        program=store.settings.default_program, owner_url=f"https://shop.example/r/{CODE}")
+    assert context["headline"] == f"Give 10%, get {TEN[lang]}"  # the shop's own prose, its amount as money
+    text = render("referral_card", context, RendererConfig("TM-T88V", 80), "text").decode()
+    assert f"get {TEN[lang]}" in text and "10.00" not in text.replace(TEN[lang], "")
+
+
+def test_the_landing_page_writes_the_programs_amounts_as_money(
+        app: Flask, api: Api, shop: tuple[str, str, str, str]) -> None:
+    lang = shop[0]
+    code = api.issue("+4791111111", "Kari")["code"]
+    html = unquote(app.test_client().get(f"/r/{code}").get_data(as_text=True))  # share links too
+    assert TWENTY[lang] in html and "20.00" not in html.replace(TWENTY[lang], "") and "{minimum}" not in html
+    assert "{cap_amount}" not in html and "{referrer_amount}" not in html
