@@ -46,6 +46,21 @@ def money_text(minor: int, currency: str, lang: str | None) -> str:
     return str(format_currency(amount, currency, locale=locale))
 
 
+def money_parts(currency: str, lang: str | None) -> dict[str, str | bool]:
+    """How ``money_text`` writes this currency in ``lang``, in pieces a browser can apply to a decimal string
+    (the till page's ``money.js``), so the till reads exactly as the receipt: ``prefix``, ``group``,
+    ``decimal``, ``suffix``, ``minus``, and ``whole_plain`` (whole amounts without decimals, as IDR)."""
+    probe = money_text(123456789, currency, lang)  # 1,234,567.89 in the currency's own form
+    one, negative = money_text(100, currency, lang), money_text(-100, currency, lang)
+    first = next(i for i, ch in enumerate(probe) if ch.isdigit())
+    last = max(i for i, ch in enumerate(probe) if ch.isdigit())
+    body = probe[first:last + 1]
+    return {"prefix": probe[:first], "suffix": probe[last + 1:], "group": body[1:body.index("234")],
+            "decimal": body[body.index("567") + 3:body.index("89")],
+            "minus": negative[:negative.index(one)] if negative.endswith(one) else "-",
+            "whole_plain": get_currency_precision(currency.upper()) < DECIMALS}
+
+
 def decimal_text(value: object, currency: str, lang: str | None) -> str:
     """A decimal string such as ``"12.50"`` (a print job's context) as money text; other text as it came.
 
