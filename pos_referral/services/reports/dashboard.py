@@ -103,7 +103,7 @@ def _kpi_rows(k: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def fmt(value: Any, kind: str) -> str:
-    """A value as text for CSV, JSON and the page: decimal strings for money, 4 places for ratios."""
+    """A value as text for CSV and JSON: decimal strings for money, 4 places for ratios (the page: page_text)."""
     if value is None:
         return ""
     if kind == "money":
