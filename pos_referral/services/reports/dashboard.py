@@ -146,7 +146,8 @@ PARTS: dict[str, Part] = {
     "cashiers": lambda c, r, x, rep, n: rep.tables.__setitem__("cashiers", reports_people.per_cashier(c, r)),
     "unredeemed": lambda c, r, x, rep, n: rep.tables.__setitem__(
         "unredeemed", reports_people.unredeemed_rewards(c, rep.generated_at, n, r.store_no)),
-    "fraud": lambda c, r, x, rep, n: rep.tables.__setitem__("fraud", reports_fraud.fraud_flags(c, r)),
+    "fraud": lambda c, r, x, rep, n: rep.tables.__setitem__("fraud", reports_fraud.fraud_flags(
+        c, r, lambda minor: money_text(minor, rep.currency, x.settings.config.store.language))),
     "reconciliation": lambda c, r, x, rep, n: rep.tables.__setitem__(
         "reconciliation", reports_fraud.reconciliation(c, r.store_no)),
 }
