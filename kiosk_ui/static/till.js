@@ -43,9 +43,12 @@
   var current = null, seq = 0, asked = 0, lastJob = null, busy = false, practice = false, offerSale = null;
 
   function fmt(s, v) { return String(s).replace(/%\((\w+)\)[sd]/g, function (_, k) { return v[k] == null ? "" : v[k]; }); }
-  var money;
-  try { money = new Intl.NumberFormat(cfg.lang, { style: "currency", currency: cfg.currency }); }
-  catch (err) { money = { format: function (s) { return s + " " + cfg.currency; } }; }
+  var money;  /* the server's own form (money.js, from Babel): the till reads as the receipt */
+  if (window.moneyFormatter && cfg.money) { money = { format: window.moneyFormatter(cfg.money) }; }
+  else {
+    try { money = new Intl.NumberFormat(cfg.lang, { style: "currency", currency: cfg.currency }); }
+    catch (err) { money = { format: function (s) { return s + " " + cfg.currency; } }; }
+  }
   function showMoney(s) { return money.format(s); }  /* a decimal string: formatted exactly, no float maths */
   function randomKey() {
     var b = new Uint8Array(16); crypto.getRandomValues(b);

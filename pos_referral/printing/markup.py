@@ -7,6 +7,7 @@ One tag per line, at the start of the line; every other line is text::
     [rule] / [rule =]                  a line of '-' (or the given character) across the paper
     [cols 2< 1>] left | right          columns that fit any width: weight + < left, > right, ^ centre
     [qr DATA] [barcode DATA]           QR code, CODE128
+    {{ amount | money(currency) }}     a decimal string as money in the receipt's language
     [image NAME]                       a picture from printer_templates/images/
     [feed N] [cut] [cut partial]
     \\[text                             a text line that starts with '['
@@ -41,6 +42,7 @@ from pos_referral.printing.parse import (
 )
 
 __all__ = ["TemplateError", "check_source", "render_template", "validate_all_templates"]
+from pos_referral.domain.money_text import decimal_text
 from pos_referral.domain.text import sanitize_text
 from pos_referral.printing.strings import language, strings_for
 from pos_referral.resources import templates_dir
@@ -66,6 +68,13 @@ def _fill(template: Any, **values: Any) -> str:
     return text
 
 
+@jinja2.pass_context
+def _money(context: jinja2.runtime.Context, value: Any, currency: Any = "") -> str:
+    """``{{ discount | money(currency) }}``: a decimal string as money in the receipt's language
+    (``"5,00 €"`` in Italian); a line the printer's code page cannot hold is drawn as a picture."""
+    return decimal_text(value, str(currency or ""), str(context.get("lang") or "en"))
+
+
 @functools.lru_cache(maxsize=8)
 def _environment(folder: str) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -79,6 +88,7 @@ def _environment(folder: str) -> jinja2.Environment:
     )
     env.filters["groups"] = _groups
     env.filters["fill"] = _fill
+    env.filters["money"] = _money
     env.globals["_"] = lambda text, **kw: _fill(text, **kw)
     return env
 

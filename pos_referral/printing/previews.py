@@ -32,7 +32,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
                       "liability": "60.00", "participation_rate": "22.5%"},
     "sign": {"store_name": "Corner Shop", "headline": "Bring a friend, both save",
              "offer": "Your friend saves 10% on their first visit", "steps_title": "How it works",
-             "steps": ["Ask at the till for your code", "Share it with a friend", "You get 5.00 EUR when they shop"],
+             "steps": ["Ask at the till for your code", "Share it with a friend", "You get €5.00 when they shop"],
              "scan_caption": "Scan to join", "url": "https://shop.example/join"},
     "staff_guide": {"store_name": "Corner Shop", "program_name": "Bring a friend", "offer": "10% off",
                     "steps": ["A customer shares their code", "The friend saves at the till",

@@ -2,8 +2,8 @@
 
 python-escpos can guess a code page per character ("magic" encoding) and switch pages mid-line; we
 never let it: one code page per printer and language, chosen here, announced once with ``ESC t n``,
-and every line encoded by us. A line the pinned page cannot hold (Thai, or € on a CP437-only printer)
-is drawn as a picture instead.
+and every line encoded by us. A currency sign the pinned page lacks is printed as its ISO code ("EUR");
+any other line it cannot hold (Thai) is drawn as a picture instead.
 """
 
 from __future__ import annotations

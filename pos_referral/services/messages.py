@@ -19,13 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_percent
+from babel.numbers import format_percent
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from pos_referral.config import Settings
 from pos_referral.domain.codes import format_display
+from pos_referral.domain.money_text import fill_amounts
+from pos_referral.domain.money_text import money_text as money_words
 from pos_referral.domain.rules import Program, Reward
 from pos_referral.resources import config_dir
 
@@ -122,7 +124,7 @@ def render(kind: str, lang: str, context: Mapping[str, Any], *, folder: Path | N
 
 
 def money_text(minor: int, currency: str, lang: str) -> str:
-    return format_currency(Decimal(minor) / 100, currency, locale=language(lang))
+    return money_words(minor, currency, language(lang))
 
 
 def date_text(value: date | datetime | None, lang: str) -> str:
@@ -168,7 +170,8 @@ def program_context(settings: Settings, program: Program, lang: str, *, code: st
         "reward_valid_days": program.reward_valid_days,
         "starts": date_text(program.starts, lang), "ends": date_text(program.ends, lang),
         # the program file's prose is in the shop's language: used only when the reader shares it
-        "headline": program.texts.headline if lang == store.language else "",
+        "headline": fill_amounts(program.texts.headline, program, store.currency, lang) if lang == store.language
+        else "",
         "code": code, "display_code": format_display(code) if code else "", "link": link,
         "first_name": "", **extra,
     }

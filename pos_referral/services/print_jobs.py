@@ -18,6 +18,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, Customer, PrintJob, Redemption
 from pos_referral.domain.codes import format_display
 from pos_referral.domain.money import format_money
+from pos_referral.domain.money_text import fill_amounts
 from pos_referral.domain.rules import Program
 from pos_referral.services import owner_links
 from pos_referral.services.context import StoreContext
@@ -75,18 +76,21 @@ def reprint(db: Database, job_id: int, now: datetime, *, ctx: StoreContext | Non
 
 def footer_context(ctx: StoreContext, *, first_name: str, code: str, discount_minor: int, program: Program,
                    owner_url: str, language: str = "") -> dict[str, object]:
+    """A footer's or card's values; the program's prose with its amounts written as money in ``language``."""
+    lang = language or ctx.settings.config.store.language
+    currency = ctx.settings.config.store.currency
     return {
         "first_name": first_name,
         "code": code,
         "display_code": format_display(code),
         "landing_url": owner_url,
         "discount": format_money(discount_minor),
-        "currency": ctx.settings.config.store.currency,
-        "terms": program.texts.terms,
-        "headline": program.texts.headline,
+        "currency": currency,
+        "terms": fill_amounts(program.texts.terms, program, currency, lang),
+        "headline": fill_amounts(program.texts.headline, program, currency, lang),
         "program_name": program.name,
         "store_name": ctx.settings.config.store.name,
-        "lang": language or ctx.settings.config.store.language,
+        "lang": lang,
         "reprint": False,
     }
 

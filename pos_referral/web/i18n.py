@@ -23,12 +23,13 @@ from urllib.parse import urlencode
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, Response, current_app, g, request
-from flask_babel import Babel, format_currency, format_date, get_locale
+from flask_babel import Babel, format_date, get_locale
 from flask_babel import lazy_gettext as _l
 
 from pos_referral.bootstrap import Store
 from pos_referral.domain.errors import REASONS
-from pos_referral.domain.money import to_decimal
+from pos_referral.domain.money_text import fill_amounts, money_text
+from pos_referral.domain.rules import Program
 from pos_referral.resources import kiosk_ui_dir
 
 logger = logging.getLogger(__name__)
@@ -105,8 +106,15 @@ def current_language() -> str:
 
 
 def money(minor: int) -> str:
+    """Money in the shop's currency, written the way this page's language writes it."""
     store: Store = current_app.extensions["pos_referral"]
-    return format_currency(to_decimal(minor), store.settings.config.store.currency)
+    return money_text(minor, store.settings.config.store.currency, current_language())
+
+
+def program_money(text: str, program: Program) -> str:
+    """A program's prose with its ``{minimum}``, ``{referrer_amount}``, ... as money in this page's language."""
+    store: Store = current_app.extensions["pos_referral"]
+    return fill_amounts(text, program, store.settings.config.store.currency, current_language())
 
 
 def day(value: date | None) -> str:

@@ -95,7 +95,7 @@ def headline(program: Program) -> str:
         return messages.render("landing_headline", lang, context, folder=messages.messages_folder(store.settings)).text
     except messages.MessageError:
         logger.exception("landing_headline cannot be rendered; using the program's headline")
-        return program_text(program.texts.headline)
+        return program_text(program.texts.headline, program)
 
 
 def _unknown(status: int, reason: str, typed: str = "") -> Response:
@@ -152,9 +152,10 @@ def landing(code: str) -> Response:
         public_url=public_url, share=share_links(texts, public_url),
         share_text=texts["x"].replace(public_url, "").strip(),
         mail_links=mail_links, expires_at=row.expires_at, store_name=store.settings.config.store.name,
-        headline=headline(program), who=program_text(program.texts.who_may_join),
-        terms=program_text(program.texts.terms),
-        faq=[(program_text(item.q), program_text(item.a)) for item in program.texts.faq], program_text=program_text,
+        headline=headline(program), who=program_text(program.texts.who_may_join, program),
+        terms=program_text(program.texts.terms, program),
+        faq=[(program_text(item.q, program), program_text(item.a, program)) for item in program.texts.faq],
+        program_text=program_text,
     )
 
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from pos_referral.domain.rules import Program, Reward
-from pos_referral.web.i18n import money
+from pos_referral.web.i18n import money, program_money
 
 
 def reward_text(rule: Reward) -> str:
@@ -62,16 +62,19 @@ def referrer_offer(program: Program) -> list[str]:
     return lines
 
 
-def program_text(text: str) -> str:
-    """A program's own prose, translated when the catalogs know it (the shipped default program)."""
-    return _(text) if text else ""
+def program_text(text: str, program: Program | None = None) -> str:
+    """A program's own prose, translated when the catalogs know it (the shipped default program); with
+    ``program``, its ``{minimum}``, ``{referrer_amount}``, ... written as money in the page's language."""
+    if not text:
+        return ""
+    return program_money(_(text), program) if program is not None else _(text)
 
 
 # The shipped default program's prose (config/programs/bring-a-friend.toml), listed here only so
 # the catalog extractor finds it; a shop that rewrites these texts sees its own words untranslated.
 SHIPPED_PROGRAM_TEXTS = (
-    _l("Give 10%, get 10.00"),
-    _l("Every customer of ours may invite friends. Friends must be new to our shop and spend at least 20.00."),
+    _l("Give 10%, get {referrer_amount}"),
+    _l("Every customer of ours may invite friends. Friends must be new to our shop and spend at least {minimum}."),
     _l("One discount per new customer. Voucher after the 14-day return window, valid 90 days. "
        "Max 10 rewards a year."),
     _l("How does my friend use my code?"),
@@ -79,7 +82,7 @@ SHIPPED_PROGRAM_TEXTS = (
     _l("When do I get my reward?"),
     _l("14 days after your friend's purchase, when the return window has passed."),
     _l("Is there a limit?"),
-    _l("Up to 10 rewards (100.00) per calendar year."),
+    _l("Up to 10 rewards ({cap_amount}) per calendar year."),
     _l("Tote bag"),
     _l("Ambassador"),
     _l("a free tote bag and early access to sales"),

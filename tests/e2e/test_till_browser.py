@@ -163,7 +163,7 @@ def test_practice_mode_shows_every_outcome_and_writes_nothing(page: Any, shop: S
         expect(page.locator("#answer-say")).to_be_visible()
         expect(page.locator("#override")).to_be_disabled()
     page.click("button.demo[data-code=\"DEMO-VOUCHER\"]")
-    expect(page.locator("#answer-big")).to_contain_text("10.00")
+    expect(page.locator("#answer-big")).to_contain_text("€10.00")
     page.fill("#basket", "50.00")
     wedge_scan(page, shop.referrer_code)  # a real code gives nothing in practice
     expect(page.locator("#answer")).to_have_class(re.compile(r"\brefused\b"))

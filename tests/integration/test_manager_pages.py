@@ -116,7 +116,7 @@ def test_every_table_exports_as_csv(client: FlaskClient, api: Api) -> None:
         assert r.status_code == 200 and r.mimetype == "text/csv", name
         assert f'filename="{name}_2026-06-01_2026-06-30.csv"' in r.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(client.get("/manager/export/top_referrers.csv").get_data(as_text=True))))
-    assert rows[0][:4] == ["Name", "Contact", "Friends brought", "Referred revenue"]
+    assert rows[0][:4] == ["Name", "Contact", "Friends brought", "Referred revenue (EUR)"]  # cells stay numbers
     assert rows[1][0] == "Kari" and rows[1][2:4] == ["1", "50.00"]
     funnel = list(csv.reader(io.StringIO(client.get("/manager/export/funnel.csv").get_data(as_text=True))))
     assert funnel[1] == ["Codes issued", "2", ""] and funnel[4] == ["Redemptions", "1", ""]
@@ -145,7 +145,7 @@ def test_the_daily_summary_is_queued_for_the_receipt_printer(client: FlaskClient
     assert job.template == "daily_summary" and job.context["day"] == "2026-06-15"
     assert job.context["funnel"][0] == {"step": "Codes issued", "count": "0"}
     text = render(job.template, job.context, RendererConfig(), "text").decode()
-    assert "2026-06-15" in text and "Codes issued" in text and "0.00 EUR" in text
+    assert "2026-06-15" in text and "Codes issued" in text and "Referred revenue" in text and "€0.00" in text
 
 
 def test_a_manager_adds_a_cashier_resets_a_pin_and_deactivates(client: FlaskClient, store: Store) -> None:

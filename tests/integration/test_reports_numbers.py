@@ -133,8 +133,11 @@ def test_a_partial_refund_reduces_referred_revenue(api: Api, app: Flask, store: 
     a = api.issue(A)
     redeem(api, a["code"], "S1", F1, "50.00")
     assert api.post("/api/v1/sales/S1/refund", {"amount": "20.00"}, **{"Idempotency-Key": "r1"})[0] == 200
-    k = report(app, store).kpis
+    rep = report(app, store)
+    k = rep.kpis
     assert (k["referred_revenue_minor"], k["acquired_customers"], k["reward_cost_minor"]) == (3000, 1, 500)
+    (flag,) = [f for f in rep.tables["fraud"] if f["kind"] == "refund_after_referral"]
+    assert flag["detail"].startswith("sale S1: €20.00 of €50.00 refunded")  # money with its currency
 
 
 def test_velocity_flags_many_friends_on_one_code_within_an_hour(api: Api, app: Flask, clock: FakeClock,

@@ -14,6 +14,8 @@ from flask.testing import FlaskClient
 from pos_referral.bootstrap import Store
 from pos_referral.db.models import PrintJob
 from pos_referral.domain.errors import REASONS
+from pos_referral.printing.escpos_renderer import RendererConfig
+from pos_referral.printing.render import render
 from pos_referral.services.promo import training
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api, staff_session
@@ -130,3 +132,16 @@ def test_staff_guide_button_on_the_till_gets_json(cashier: FlaskClient, store: S
     signed_out = cashier.application.test_client().post("/till/practice/staff-guide", json={},
                                                          headers={"Accept": "application/json"})
     assert signed_out.status_code in (400, 401)  # no session (and no form token): nothing printed
+
+
+def test_the_practice_page_and_the_printed_staff_guide_show_money_with_its_currency(
+        cashier: FlaskClient, store: Store) -> None:
+    token = csrf_headers(cashier)["X-CSRFToken"]
+    page = cashier.post("/till/practice?lang=it", data={"code": "DEMO-GOOD", "basket": "50.00", "csrf_token": token})
+    html = page.get_data(as_text=True)
+    assert "<div>Sconto: 5,00\xa0€</div>" in html
+    cashier.post("/till/practice/staff-guide?lang=en", data={"csrf_token": token})
+    with UnitOfWork(store.db, write=False) as read:
+        job = read.session.scalars(sa.select(PrintJob)).one()
+    text = render(job.template, job.context, RendererConfig(), "text").decode()
+    assert "(from €20.00)" in text  # the guide's minimum basket, as the cashier reads money

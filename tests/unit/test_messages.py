@@ -86,5 +86,5 @@ def test_a_referrers_note_cannot_inject_html_into_the_mail(settings: Settings) -
 
 def test_unknown_language_is_english(settings: Settings) -> None:
     assert messages.language("xx") == "en"
-    assert messages.render("landing_headline", "xx", context(settings, "en")).text == "Give 10%, get 10.00"
+    assert messages.render("landing_headline", "xx", context(settings, "en")).text == "Give 10%, get €10.00"
     assert messages.render("landing_headline", "nb", context(settings, "nb")).text.startswith("Gi vennene dine")

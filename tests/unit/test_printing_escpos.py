@@ -58,7 +58,7 @@ def test_native_footer_carries_the_code_as_text_code128_and_qr() -> None:
     assert "raster" not in names
     lines = text_lines(commands, pinned_code_page(NATIVE.info, "en").codec)
     assert "R7KQ-2M9X-W4HT-3P" in lines and "Thank you, Ada!" in lines
-    assert any(line.startswith("You saved today") and line.endswith("5.00 EUR") for line in lines)
+    assert any(line.startswith("You saved today") and line.endswith("€5.00") for line in lines)
 
 
 def test_footer_fits_the_budget_for_a_9600_baud_printer_with_native_qr() -> None:
@@ -120,10 +120,11 @@ def test_thai_is_drawn_as_pictures_and_latin_lines_stay_text() -> None:
     assert all(c.data.isascii() for c in commands if c.name == "text")
 
 
-def test_a_printer_lacking_the_euro_draws_that_line() -> None:
-    doc = d.Document((d.Text("Totale 5 €"), d.Text("plain")), language="it")
+def test_a_printer_lacking_the_euro_prints_eur_and_draws_letters_it_lacks() -> None:
+    doc = d.Document((d.Text("Totale 5 €"), d.Text("Zażółć"), d.Text("plain")), language="it")
     commands = decode_escpos(render_escpos(doc, NO_CODES))  # the 'simple' profile only knows CP437
-    assert [c.name for c in commands if c.name in ("raster", "text")] == ["raster", "text"]
+    assert [c.name for c in commands if c.name in ("raster", "text")] == ["text", "raster", "text"]
+    assert text_lines(commands, "cp437") == ["Totale 5 EUR", "plain"]  # a currency sign: its ISO code, as text
 
 
 def test_render_footer_for_pos_software_in_three_formats() -> None:

@@ -23,7 +23,7 @@ FOOTER = {"first_name": "Ada", "code": CODE, "display_code": "R7KQ-2M9X-W4HT-3P"
 EXPECTED_TEXT_58MM = """\
 --------------------------------
         Thank you, Ada!
-You saved today         5.00 EUR
+You saved today            €5.00
      Your own referral code
        R7KQ-2M9X-W4HT-3P
 [barcode CODE128 R7KQ2M9XW4HT3P]

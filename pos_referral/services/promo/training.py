@@ -14,6 +14,7 @@ from typing import Any
 
 from pos_referral.domain.errors import N_, REASONS
 from pos_referral.domain.money import format_money
+from pos_referral.domain.money_text import money_text
 from pos_referral.domain.rules import Program
 
 
@@ -77,6 +78,10 @@ class PracticeAnswer:
         return asdict(self)
 
 
+def _money(minor: int, currency: str, lang: str) -> str:
+    return money_text(minor, currency, lang) if currency else format_money(minor)
+
+
 def _key(raw: str) -> str:
     return "".join(ch for ch in raw.upper() if ch.isalnum())
 
@@ -89,10 +94,13 @@ def find_demo(raw: str) -> Demo | None:
     return _BY_KEY.get(_key(raw[:100]))
 
 
-def practice_quote(program: Program, raw_code: str, basket_minor: int, currency: str = "") -> PracticeAnswer:
-    """What the till would show for this demo code and basket (pure: no database, no printer)."""
+def practice_quote(program: Program, raw_code: str, basket_minor: int, currency: str = "",
+                   lang: str = "en") -> PracticeAnswer:
+    """What the till would show for this demo code and basket (pure: no database, no printer).
+
+    Money in ``say`` and ``message`` is written for ``lang`` (``"€2.50"``); ``discount`` stays a decimal."""
     demo = find_demo(raw_code)
-    minimum = format_money(program.minimum_basket)
+    minimum = _money(program.minimum_basket, currency, lang)
     if demo is None:
         return PracticeAnswer(raw_code[:40], "practice", False, "0.00", "not_a_demo_code", NOT_A_DEMO,
                               "Nothing to say yet: this is practice.")
@@ -107,8 +115,8 @@ def practice_quote(program: Program, raw_code: str, basket_minor: int, currency:
             discount = program.friend_reward_for(basket_minor).discount_for(basket_minor)
     elif outcome == "voucher":
         discount = program.referrer_reward.discount_for(basket_minor)
-    money = f"{format_money(discount)} {currency}".strip()
-    say = SAY[outcome] % {"discount": money, "minimum": f"{minimum} {currency}".strip()}
+    money = _money(discount, currency, lang)
+    say = SAY[outcome] % {"discount": money, "minimum": minimum}
     if outcome in ("discount", "voucher"):
         message = f"Apply {money} off." if discount else "Give the reward described on the voucher."
         return PracticeAnswer(demo.code, kind, True, format_money(discount), None, message, say)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from pos_referral.domain.money_text import money_text
 from pos_referral.services import print_jobs
 from pos_referral.services.context import StoreContext
 from pos_referral.services.reports.dashboard import build_report, fmt
@@ -14,9 +15,12 @@ TEMPLATE = "daily_summary"
 
 
 def summary_context(ctx: StoreContext, day: date) -> dict[str, Any]:
-    """What the ``daily_summary`` receipt template receives: plain strings, money as decimals."""
+    """What the ``daily_summary`` receipt template receives: plain strings, money as decimals (the template
+    writes them with the ``money`` filter in the receipt's language)."""
     report = build_report(ctx, DateRange(day, day, ctx.tz), parts=("funnel", "kpis"), limit=3)
     k = report.kpis
+    config = ctx.settings.config
+    lang = config.printer.language or config.store.language  # the language the printer renders it in
     return {
         "store": ctx.settings.config.store.name,
         "day": day.isoformat(),
@@ -27,7 +31,7 @@ def summary_context(ctx: StoreContext, day: date) -> dict[str, Any]:
         "acquired_customers": str(k["acquired_customers"]),
         "liability": fmt(k["liability_minor"], "money"),
         "participation_rate": "–" if k["participation_rate"] is None else f"{k['participation_rate'] * 100:.1f} %",
-        "rows": [{"label": "Sales recorded", "value": f"{fmt(k['sales_minor'], 'money')} {report.currency}"}],
+        "rows": [{"label": "Sales recorded", "value": money_text(k["sales_minor"] or 0, report.currency, lang)}],
         "reprint": False,
     }
 

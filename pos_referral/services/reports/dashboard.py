@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from pos_referral.domain.csv_cells import safe_row
 from pos_referral.domain.money import format_money
+from pos_referral.domain.money_text import header_with_currency, money_text
 from pos_referral.services.context import StoreContext
 from pos_referral.services.promo import prompts
 from pos_referral.services.reports import fraud as reports_fraud
@@ -102,7 +103,7 @@ def _kpi_rows(k: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def fmt(value: Any, kind: str) -> str:
-    """A value as text for CSV, JSON and the page: decimal strings for money, 4 places for ratios."""
+    """A value as text for CSV and JSON: decimal strings for money, 4 places for ratios (the page: page_text)."""
     if value is None:
         return ""
     if kind == "money":
@@ -145,7 +146,8 @@ PARTS: dict[str, Part] = {
     "cashiers": lambda c, r, x, rep, n: rep.tables.__setitem__("cashiers", reports_people.per_cashier(c, r)),
     "unredeemed": lambda c, r, x, rep, n: rep.tables.__setitem__(
         "unredeemed", reports_people.unredeemed_rewards(c, rep.generated_at, n, r.store_no)),
-    "fraud": lambda c, r, x, rep, n: rep.tables.__setitem__("fraud", reports_fraud.fraud_flags(c, r)),
+    "fraud": lambda c, r, x, rep, n: rep.tables.__setitem__("fraud", reports_fraud.fraud_flags(
+        c, r, lambda minor: money_text(minor, rep.currency, x.settings.config.store.language))),
     "reconciliation": lambda c, r, x, rep, n: rep.tables.__setitem__(
         "reconciliation", reports_fraud.reconciliation(c, r.store_no)),
 }
@@ -188,9 +190,26 @@ def build_report(ctx: StoreContext, rng: DateRange, *, parts: Iterable[str] | No
     return rep
 
 
+def page_text(value: Any, kind: str, currency: str, lang: str) -> str:
+    """A value as the dashboard page shows it: money as people read it in ``lang`` (``"51 569,28 kr"``)."""
+    if kind == "money" and value is not None:
+        return money_text(int(value), currency, lang)
+    return fmt(value, kind)
+
+
 def rows_as_text(report: Report, name: str) -> tuple[list[str], Iterator[list[str]]]:
+    """CSV headers and cells: money cells stay plain numbers and their header names the currency
+    (``"Spent (EUR)"``); a key figure in money says so in its own label (``"Reward cost (EUR)"``)."""
     columns, rows = report.table(name)
-    return [h for _, h, _ in columns], ([fmt(row.get(key), kind) for key, _, kind in columns] for row in rows)
+    headers = [header_with_currency(h, report.currency) if kind == "money" else h for _, h, kind in columns]
+
+    def cells(row: dict[str, Any]) -> list[str]:
+        out = [fmt(row.get(key), kind) for key, _, kind in columns]
+        if name == "kpis" and row.get("kind") == "money":
+            out[0] = header_with_currency(out[0], report.currency)
+        return out
+
+    return headers, (cells(row) for row in rows)
 
 
 def to_csv(report: Report, name: str) -> Iterator[str]:

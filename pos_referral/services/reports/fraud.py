@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,9 +28,10 @@ from pos_referral.services.reports.rollup.velocity import VELOCITY_COUNT, VELOCI
 LIST_LIMIT = 500
 
 
-def fraud_flags(conn: sa.Connection, rng: DateRange) -> list[dict[str, Any]]:
-    """One row per flag: kind, when, code, till, detail (newest first)."""
-    flags = self_referrals(conn, rng) + velocity(conn, rng) + refunds(conn, rng) + overrides(conn, rng)
+def fraud_flags(conn: sa.Connection, rng: DateRange,
+                money: Callable[[int], str] = format_money) -> list[dict[str, Any]]:
+    """One row per flag: kind, when, code, till, detail (newest first); ``money`` writes amounts in details."""
+    flags = self_referrals(conn, rng) + velocity(conn, rng) + refunds(conn, rng, money) + overrides(conn, rng)
     flags.sort(key=lambda f: (f["at"], f["kind"], f["code"]), reverse=True)
     return flags
 
@@ -71,7 +73,7 @@ def velocity(conn: sa.Connection, rng: DateRange) -> list[dict[str, Any]]:
              "detail": f"{burst} friends within {minutes} minutes"} for code, at, till, burst in found]
 
 
-def refunds(conn: sa.Connection, rng: DateRange) -> list[dict[str, Any]]:
+def refunds(conn: sa.Connection, rng: DateRange, money: Callable[[int], str] = format_money) -> list[dict[str, Any]]:
     if rollup.usable(conn, rng) and reports_flags.usable(conn):
         rows: Any = reports_flags.refunds(conn, rng, LIST_LIMIT)
     else:
@@ -83,7 +85,7 @@ def refunds(conn: sa.Connection, rng: DateRange) -> list[dict[str, Any]]:
                    Redemption.refunded_minor > 0)
             .order_by(Redemption.created_at.desc(), Redemption.id.desc()).limit(LIST_LIMIT)).all()
     return [{"kind": "refund_after_referral", "at": at, "code": code, "till_id": till,
-             "detail": f"sale {sale}: {format_money(refunded)} of {format_money(basket)} refunded; "
+             "detail": f"sale {sale}: {money(refunded)} of {money(basket)} refunded; "
                        f"referrer reward {status or 'none'}"}
             for at, code, till, sale, basket, refunded, status in rows]
 

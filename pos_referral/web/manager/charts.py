@@ -46,10 +46,11 @@ def _svg(chart: Any) -> Markup:
     return Markup(_SCRIPT.sub("", chart.render(is_unicode=True)))  # pygal escapes labels and values
 
 
-def trend_chart(trend: list[dict[str, Any]]) -> Markup:
+def trend_chart(trend: list[dict[str, Any]], *, weekly: bool = False) -> Markup:
+    """The trend per day, or per week (each point labelled with its week's first day) for a long range."""
     chart = _pygal().Line(style=_style(), js=[], disable_xml_declaration=True, width=900, height=330, show_dots=False,
                        x_label_rotation=40, show_minor_x_labels=False, legend_at_bottom=True, truncate_legend=-1,
-                       title="Daily trend", margin=10, dynamic_print_values=False)
+                       title="Weekly trend" if weekly else "Daily trend", margin=10, dynamic_print_values=False)
     days = [row["day"][5:] for row in trend]
     chart.x_labels = days
     step = max(1, len(days) // 12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -23,9 +25,11 @@ from pos_referral.central import store_lag
 from pos_referral.central.stores import StoreError
 from pos_referral.services import staff
 from pos_referral.services.reports import dashboard as reports
+from pos_referral.services.reports import periods
 from pos_referral.services.reports.daily_summary import queue_daily_summary
 from pos_referral.services.reports.date_range import DateRange, RangeError, parse_range
 from pos_referral.web.auth import client_address, current_central, current_store, end_staff_session, start_staff_session
+from pos_referral.web.i18n import current_language
 from pos_referral.web.manager.auth import manager_required, safe_next
 from pos_referral.web.manager.charts import funnel_chart, trend_chart
 
@@ -101,6 +105,12 @@ def logout() -> BaseResponse:
     return redirect(url_for("manager.login"))
 
 
+def _page_text(currency: str) -> Callable[[Any, str], str]:
+    """The page's cell text: money in the shop's currency as this page's language writes it."""
+    lang = current_language()
+    return lambda value, kind: reports.page_text(value, kind, currency, lang)
+
+
 @bp.get("")
 @bp.get("/")
 @manager_required
@@ -110,10 +120,20 @@ def dashboard() -> str:
     rng = _range(chain)
     store = current_store()
     report = reports.build_report(store.ctx, rng)
+    tables = dict(reports.TABLES)
+    show = _page_text(report.currency)
+    report.tables["kpis"] = [{**row, "value": show(row["raw"], "money")} if row["kind"] == "money" else row
+                             for row in report.tables["kpis"]]  # the page's copy; CSV and JSON build their own
+    step, trend = periods.readable(report.tables["trend"])
+    if step == "week":  # a long range: the page shows weeks (the CSV and JSON keep every day)
+        columns = reports.TABLES["trend"][1]
+        report.tables["trend"] = trend
+        report.columns["trend"] = [("week", "Week", "text"), *columns[1:]]
+        tables["trend"] = ("Weekly trend (the CSV has every day)", columns)
     return render_template(
-        "manager/dashboard.html", report=report, tables=reports.TABLES, fmt=reports.fmt,
+        "manager/dashboard.html", report=report, tables=tables, fmt=show,
         kpis={row["key"]: row for row in report.tables["kpis"]},
-        trend_svg=trend_chart(report.tables["trend"]), funnel_svg=funnel_chart(report.tables["funnel"]),
+        trend_svg=trend_chart(trend, weekly=step == "week"), funnel_svg=funnel_chart(report.tables["funnel"]),
         summary_day=rng.last.isoformat(), staff_name=session.get("staff_name"),
         chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text,
     )

@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from pos_referral.domain.money_text import money_parts
 from pos_referral.scanner.events import ScanBus
 from pos_referral.services import cards, staff, staff_sessions, tills
 from pos_referral.services.customers import CustomerInputError
@@ -93,6 +94,7 @@ def page(till_id: str) -> BaseResponse | str:
         managers=staff.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
         chain=bool(store.settings.config.central.url),  # a standalone shop has no sync chip at all
         config={"till": till_id, "currency": store.settings.config.store.currency, "lang": current_language(),
+                "money": money_parts(store.settings.config.store.currency, current_language()),
                 "serial": bool(store.settings.config.scanner.serial_url)},
     )
 

@@ -37,7 +37,9 @@ def _answer(code: str, basket: str) -> dict[str, Any]:
         raise ApiProblem(422, "invalid_request", str(exc), field="basket_total") from None
     store = current_store()
     program = store.settings.default_program
-    answer = training.practice_quote(program, code, basket_minor, store.settings.config.store.currency).view()
+    answer = training.practice_quote(program, code, basket_minor, store.settings.config.store.currency,
+                                     current_language()).view()
+    answer["discount_text"] = money(parse_money(answer["discount"]))  # the page's form; "discount" stays "2.50"
     outcome = answer["reason"] or ("voucher" if answer["kind"] == "voucher" else "discount")
     if outcome in training.SAY:  # the till's own words, in the till's language
         discount = money(parse_money(answer["discount"]))
