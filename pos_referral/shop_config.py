@@ -16,6 +16,7 @@ from typing import Any
 
 from pos_referral.config_sources import shipped_config_file, shop_config_file
 from pos_referral.private_files import private_dir, replace_private
+from pos_referral.program_language import translate_program_file
 
 Values = Mapping[str, Mapping[str, Any]]
 _SECTION = re.compile(r"^\s*\[([A-Za-z0-9_]+)\]")
@@ -91,9 +92,15 @@ def write_shop_config(data_dir: Path, values: Values, *, force: bool = False) ->
     private_dir(data_dir)
     target.parent.mkdir(exist_ok=True)
     shipped = shipped_config_file()
+    programs = target.parent / "programs"
+    had = {p.name for p in programs.glob("*.toml")} if programs.is_dir() else set()
     for name in ("programs", "messages"):
         shutil.copytree(shipped.parent / name, target.parent / name, dirs_exist_ok=True,
                         copy_function=_copy_if_missing, ignore=shutil.ignore_patterns("__pycache__"))
+    language = str(values.get("store", {}).get("language") or "en")
+    for program in sorted(programs.glob("*.toml")):
+        if program.name not in had:  # the shop's own program files are the shop's words
+            translate_program_file(program, language)
     replace_private(target, set_values(shipped.read_text(encoding="utf-8"), values).encode("utf-8"))
     return target
 

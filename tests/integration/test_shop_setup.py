@@ -16,6 +16,7 @@ from pos_referral.cli import main
 from pos_referral.config import StoreConfig, load_settings
 from pos_referral.config_sources import shipped_config_file
 from pos_referral.netinfo import lan_address
+from pos_referral.services.print_jobs import footer_context
 from pos_referral.shop_config import set_values, write_shop_config
 from tests.conftest import staff_session
 from tests.printing_support import FakeNetworkPrinter, decode_escpos
@@ -144,3 +145,26 @@ def test_messages_page_names_the_shops_own_copy_never_the_package(tmp_path: Path
         assert f"Edit the files in <code>{tmp_path / 'shop' / 'config' / 'messages'}" in page
     finally:
         own.close()
+
+
+def test_a_shop_set_up_in_norwegian_prints_the_programs_words_in_norwegian(tmp_path: Path) -> None:
+    """The shipped program's prose is English in its file; a Norwegian shop's copy says it in Norwegian,
+    so its cards and footers do too (and the owner edits Norwegian words, not English ones)."""
+    data = tmp_path / "shop"
+    code, out = init(data, "--yes", "--language", "nb", "--currency", "NOK", *MANAGER)
+    assert code == 0, out
+    program = tomllib.loads((data / "config" / "programs" / "bring-a-friend.toml").read_text())
+    texts = program["texts"]
+    assert texts["headline"] == "Gi 10 %, få {referrer_amount}"
+    assert texts["terms"].startswith("Én rabatt per ny kunde")
+    assert texts["faq"][0]["q"] != "How does my friend use my code?"
+    store = build_store(load_settings(None, data_dir=data, environ={}))
+    try:
+        context = footer_context(store.ctx, first_name="Ann", code="0K3M7QW2XC9P4T", discount_minor=0,
+                                 program=store.settings.default_program, owner_url="http://x/r/1")
+        assert context["headline"] == "Gi 10 %, få 10,00\xa0kr" and str(context["terms"]).startswith("Én rabatt")
+    finally:
+        store.close()
+    assert init(tmp_path / "en", "--yes", *MANAGER)[0] == 0  # an English shop keeps the shipped words
+    english = tomllib.loads((tmp_path / "en" / "config" / "programs" / "bring-a-friend.toml").read_text())
+    assert english["texts"]["headline"] == "Give 10%, get {referrer_amount}"
