@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,14 @@ def wedge_scan(page: Any, code: str) -> None:
     page.focus("#code")
     page.keyboard.type(code, delay=2)
     page.keyboard.press("Enter")
+
+
+def friend_at_the_till(page: Any, code: str, *, basket: str, customer: str, sale: str) -> None:
+    """A friend's sale typed in and their code scanned: the quote is answered eligible (ready for F2)."""
+    from playwright.sync_api import expect  # only when a browser test runs
+
+    page.fill("#basket", basket)
+    page.fill("#customer", customer)
+    page.fill("#sale", sale)
+    wedge_scan(page, code)
+    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))

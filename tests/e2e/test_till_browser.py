@@ -17,7 +17,7 @@ from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.browser_support import live_server
 from tests.conftest import FakeClock
-from tests.e2e.conftest import Screenshots, Shop, sign_in, wedge_scan
+from tests.e2e.conftest import Screenshots, Shop, friend_at_the_till, sign_in, wedge_scan
 from tests.printing_support import FakeNetworkPrinter
 from tests.till_support import attach_network_printer, chain_twin
 
@@ -219,11 +219,7 @@ def test_after_a_sale_without_a_code_the_till_offers_a_card_once(page: Any, shop
 
 def test_no_card_offer_after_a_referral_sale(page: Any, shop: Shop) -> None:
     sign_in(page, shop)
-    page.fill("#basket", "50.00")
-    page.fill("#customer", "+4798765400")
-    page.fill("#sale", "R-200")
-    wedge_scan(page, shop.referrer_code)
-    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    friend_at_the_till(page, shop.referrer_code, basket="50.00", customer="+4798765400", sale="R-200")
     page.keyboard.press("F2")
     expect(page.locator("#result")).to_contain_text("Recorded")
     page.fill("#sale", "R-200")
@@ -290,11 +286,7 @@ def test_the_printer_chip_names_each_state_the_printer_reports_in_the_tills_lang
 
 def test_after_confirm_the_answer_box_shows_the_outcome_and_takes_the_next_scan(page: Any, shop: Shop) -> None:
     sign_in(page, shop)
-    page.fill("#basket", "50.00")
-    page.fill("#customer", "+4798765432")
-    page.fill("#sale", "R-1")
-    wedge_scan(page, shop.referrer_code)
-    expect(page.locator("#answer")).to_have_class(re.compile(r"\bok\b"))
+    friend_at_the_till(page, shop.referrer_code, basket="50.00", customer="+4798765432", sale="R-1")
     page.keyboard.press("F2")
     expect(page.locator("#answer-big")).to_have_text("Recorded: €5.00 off. Sale R-1.")
     expect(page.locator("#answer-small")).to_have_text("Ready for a scan")
