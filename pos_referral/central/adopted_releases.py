@@ -10,7 +10,7 @@ after its join, is not a store's to make: it goes to the reconciliation list and
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -19,12 +19,25 @@ from pos_referral.db.base import table
 from pos_referral.db.models import Code, Reward
 from pos_referral.db.models_central import ChainJoin
 from pos_referral.db.upsert import insert_ignore
-
-if TYPE_CHECKING:
-    from pos_referral.central.apply import BatchApplier
+from pos_referral.domain.rules import Program
 
 
-def adopt_release(applier: BatchApplier, event_id: str, p: dict[str, Any]) -> None:
+class Applier(Protocol):
+    """What this needs of ``central/apply.BatchApplier`` (which calls it): no import back up to it."""
+
+    conn: sa.Connection
+    store_no: int
+    programs: dict[str, Program]
+    changes: list[tuple[str, dict[str, Any]]]
+
+    def flush(self) -> None: ...
+
+    def ledger(self, **row: Any) -> None: ...
+
+    def conflict(self, kind: str, event_id: str, subject: str, detail: dict[str, Any]) -> None: ...
+
+
+def adopt_release(applier: Applier, event_id: str, p: dict[str, Any]) -> None:
     applier.flush()  # the redemption that made the reward may be in this very batch
     conn, at, voucher = applier.conn, datetime.fromisoformat(p["at"]), p.get("voucher_code") or None
     joined = conn.execute(sa.select(ChainJoin.joined_at).where(ChainJoin.store_no == applier.store_no)).scalar()
