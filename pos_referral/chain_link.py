@@ -9,12 +9,11 @@ composition root reads them when the config names no central. A ``[central] url`
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from pos_referral.config import Settings
-from pos_referral.private_files import private_dir, restrict
+from pos_referral.private_files import private_dir, replace_private, restrict
 
 FILE_NAME = "chain.json"
 
@@ -31,14 +30,7 @@ class ChainLink:
 def save_link(data_dir: Path, link: ChainLink) -> None:
     """Write atomically (temp file + fsync + rename), owner-only."""
     private_dir(data_dir)
-    path = data_dir / FILE_NAME
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"url": link.url, "token": link.token}, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    replace_private(data_dir / FILE_NAME, json.dumps({"url": link.url, "token": link.token}).encode())
 
 
 def load_link(data_dir: Path) -> ChainLink | None:

@@ -10,7 +10,6 @@ A secrets file from before the audit key existed gets one added on first load.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 from pos_referral.domain.codes import Keyring
 from pos_referral.domain.errors import Refusal
-from pos_referral.private_files import private_dir, restrict
+from pos_referral.private_files import private_dir, replace_private, restrict
 
 FILE_NAME = "secrets.json"
 
@@ -90,14 +89,7 @@ class UnjoinedSecrets(StoreSecrets):
 def save_secrets(data_dir: Path, value: StoreSecrets) -> None:
     """Write atomically (temp file + fsync + rename) with owner-only permissions."""
     private_dir(data_dir)
-    path = data_dir / FILE_NAME
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(value.to_dict(), fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    replace_private(data_dir / FILE_NAME, json.dumps(value.to_dict()).encode())
 
 
 def load_or_create_secrets(data_dir: Path) -> StoreSecrets:
