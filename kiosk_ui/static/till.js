@@ -399,4 +399,5 @@
   }
   status(); setInterval(status, 5000);
   codeEl.focus();
+  document.body.setAttribute("data-till-ready", "1");  /* listeners are on: a scan now cannot submit the bare form */
 })();

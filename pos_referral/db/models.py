@@ -216,6 +216,26 @@ class LandingVisit(Base):
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="")
 
 
+class Sale(Base):
+    """Every sale the shop tells us about, with or without a code: the denominator of the reports.
+
+    Fed by ``POST /api/v1/sales``, the till's "Sale done" and the print proxy's recognised receipts
+    (``source``), once per ``sale_id`` (services/sales.py). A contact, when given, is kept only as the
+    customer's row (keyed hash), so repeat customers without a code can be found and invited."""
+
+    __tablename__ = "sales"
+    __table_args__ = (sa.Index("ix_sales_at", "at", "customer_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True)
+    sale_id: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    total_minor: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    customer_id: so.Mapped[str | None] = so.mapped_column(sa.ForeignKey("customers.id"), index=True)
+    cashier: so.Mapped[str] = so.mapped_column(sa.String(40), default="")
+    till_id: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    source: so.Mapped[str] = so.mapped_column(sa.String(8))  # api | till | proxy
+
+
 class Staff(Base):
     """Cashiers (PIN) and managers (password and PIN), argon2id hashes only.
 

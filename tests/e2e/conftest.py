@@ -97,7 +97,7 @@ def sign_in(page: Any, shop: Shop, name: str = "Ann", pin: str = "1234") -> None
     page.focus("#pin")
     page.keyboard.type(pin)
     page.keyboard.press("Enter")
-    page.wait_for_selector("#code")
+    page.wait_for_selector("body[data-till-ready]")  # till.js is deferred: #code exists before its listeners do
 
 
 def wedge_scan(page: Any, code: str) -> None:
