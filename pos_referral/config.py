@@ -210,6 +210,21 @@ class RetentionSection(_Section):
     purge_interval_seconds: float = Field(3600.0, gt=0)  # how often ``serve`` purges
 
 
+class ProxySection(_Section):
+    """The receipt print proxy: the POS prints to ``listen``, bytes go on to ``[printer]`` with a footer added."""
+
+    enabled: bool = False  # run the proxy inside ``serve`` (``pos-referral proxy`` runs it alone)
+    listen: str = "0.0.0.0:9100"  # host:port the POS prints to
+    offer: Literal["armed", "every", "every_nth"] = "armed"  # which receipts get a referral code
+    armed_seconds: int = Field(120, ge=5, le=3600)  # "Give card" on the till covers the next receipt within this
+    every_nth: int = Field(3, ge=1, le=1000)  # offer = "every_nth": every n-th receipt
+    layout: str = "generic"  # preset of the total/receipt-number patterns for common receipt layouts
+    total_pattern: str = ""  # a regular expression whose first group is the receipt's total (overrides layout)
+    receipt_pattern: str = ""  # ... whose first group is the receipt number (overrides layout)
+    minimum_total: str = ""  # only receipts whose total reaches this get a code (empty: no minimum)
+    footer_timeout_ms: int = Field(100, ge=10, le=2000)  # slower than this, the receipt passes unchanged
+
+
 # currencies whose unit is worth about a thousandth of a euro or less: an ordinary basket is millions of units
 SMALL_UNIT_CURRENCIES = frozenset({"IDR", "VND", "KRW", "LAK", "KHR", "MMK", "UZS", "IRR", "PYG", "GNF", "LBP",
                                    "COP", "UGX", "TZS", "MNT", "MGA", "SLE", "SLL"})
@@ -228,6 +243,7 @@ class StoreConfig(_Section):
     rewards: RewardsSection = RewardsSection()
     mail: MailSection = MailSection()
     retention: RetentionSection = RetentionSection()
+    proxy: ProxySection = ProxySection()
 
     @property
     def max_amount_minor(self) -> int:
