@@ -63,7 +63,7 @@ class RecordingPrinter:
             time.sleep(0.005)
 
     def wait_closed(self, number: int = -1, timeout: float = 5.0) -> bytes:
-        self.wait_for(lambda p: len(p.connections) > 0, timeout)
+        self.wait_for(lambda p: len(p.connections) > max(number, 0), timeout)
         assert self.connections[number].closed.wait(timeout), "the proxy kept the printer connection open"
         return self.received(number)
 
