@@ -45,7 +45,8 @@ class Decoding:
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
-    """``"0.0.0.0:9100"`` / ``"[::]:9100"`` -> (host, port) (port 0: any free one); a clear message naming the key otherwise."""
+    """``"0.0.0.0:9100"`` / ``"[::]:9100"`` -> (host, port), port 0 meaning any free one; a clear message
+    naming the key otherwise."""
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ValueError(f'[proxy] listen must be "host:port" (e.g. "0.0.0.0:9100"), not {listen!r}')

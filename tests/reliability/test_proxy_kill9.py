@@ -69,7 +69,7 @@ def test_kill_9_mid_receipt_never_prints_half_a_footer(tmp_path: Path, printer: 
                 pos.sendall(half)  # then the next one, cut off by the kill
                 expected = with_footer(receipt, cut, restore, footer=footer, unfinished=unfinished) + half
                 killed = 2 * round_no  # the printer connection of this POS connection
-                printer.wait_for(lambda p: len(p.connections) > killed and p.received(killed) == expected)
+                printer.wait_for(lambda p, n=killed, e=expected: len(p.connections) > n and p.received(n) == e)
                 proxy.kill9()
                 got = printer.wait_closed(killed)
                 assert got == expected  # what came before the kill, and not one byte more
