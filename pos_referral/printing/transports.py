@@ -30,6 +30,7 @@ class SocketLink:
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self._sock = socket.create_connection((host, port), timeout=timeout)
         self._sock.settimeout(timeout)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a status query goes out at once
 
     def write(self, data: bytes) -> None:
         self._sock.sendall(data)

@@ -52,4 +52,14 @@ def build_proxy(config: StoreConfig, printer: object, source: FooterSource,
     device = check_proxy_printer(config, printer)
     stats = stats or ProxyStats()
     footers = FooterCaller(source, config.proxy.footer_timeout_ms, stats)
-    return ProxyServer(parse_listen(config.proxy.listen), device, footers, decoding(config), stats)
+    return ProxyServer(parse_listen(config.proxy.listen), device, footers, decoding(config), stats,
+                       chunk=write_size(config))
+
+
+def write_size(config: StoreConfig) -> int:
+    """The largest single write to the printer: a serial link at 9600 baud moves ~960 bytes a second and
+    each write must end within ``[printer] timeout``, so half of what fits in it; 64 KB otherwise."""
+    section = config.printer
+    if section.type == "serial":
+        return max(256, int(section.baudrate / 10 * section.timeout / 2))
+    return 65536

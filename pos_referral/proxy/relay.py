@@ -24,7 +24,6 @@ from pos_referral.proxy.stream import ReceiptStream
 logger = logging.getLogger(__name__)
 
 IDLE_RELEASE = 10.0  # seconds of silence mid-receipt after which our own print jobs may go first
-_CHUNK = 4096  # pass-through writes are cut to this size so each one finishes within the link's timeout
 _POLL = 0.25  # how often the blocking loops look at the stop flag
 
 
@@ -42,9 +41,10 @@ def reset(sock: socket.socket) -> None:
 
 class Relay:
     def __init__(self, pos: socket.socket, peer: str, link: Link, lock: DeviceLock, stream: ReceiptStream,
-                 stats: ProxyStats, stop: threading.Event) -> None:
+                 stats: ProxyStats, stop: threading.Event, *, chunk: int = 16384) -> None:
         self.pos, self.peer, self.link, self.lock, self.stream = pos, peer, link, lock, stream
         self.stats, self.stop = stats, stop
+        self.chunk = chunk  # pass-through writes are cut to this size: each one ends within the link's timeout
         self._holding = False
         self._failed = False
         self._printer_gone = threading.Event()
@@ -68,7 +68,7 @@ class Relay:
         last = time.monotonic()
         while not self.stop.is_set() and not self._printer_gone.is_set():
             try:
-                data = self.pos.recv(65536)
+                data = self.pos.recv(262144)
             except TimeoutError:
                 if self._holding and time.monotonic() - last > IDLE_RELEASE:
                     self._release()
@@ -88,11 +88,11 @@ class Relay:
             return False
         try:
             for data in writes:
-                if len(data) <= _CHUNK:
+                if len(data) <= self.chunk:
                     self.link.write(data)  # a footer block is always one write
                     continue
-                for at in range(0, len(data), _CHUNK):
-                    self.link.write(data[at:at + _CHUNK])
+                for at in range(0, len(data), self.chunk):
+                    self.link.write(data[at:at + self.chunk])
         except Exception as exc:  # socket, serial and USB errors alike: the printer went away
             self._failed = True
             self.stats.count("printer_errors", f"printer: {type(exc).__name__}: {exc}")

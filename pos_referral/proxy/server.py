@@ -57,8 +57,9 @@ class ProxyServer:
     """Started by ``serve`` (when ``[proxy] enabled``) or ``pos-referral proxy``; ``stop()`` ends it."""
 
     def __init__(self, listen: tuple[str, int], device: PrinterDevice, footers: FooterCaller, decoding: Decoding,
-                 stats: ProxyStats) -> None:
+                 stats: ProxyStats, *, chunk: int = 16384) -> None:
         self.listen, self.device, self.footers, self.decoding, self.stats = listen, device, footers, decoding, stats
+        self.chunk = chunk  # the largest write to the printer (a serial link gets less within its timeout)
         self._stop = threading.Event()
         self._sock: socket.socket | None = None
         self._threads: list[threading.Thread] = []
@@ -121,7 +122,7 @@ class ProxyServer:
 
         stream = ReceiptStream(footer, PrinterState(self.decoding.codecs, self.decoding.footer_page))
         try:
-            Relay(pos, peer, link, self.device.lock, stream, self.stats, self._stop).run()
+            Relay(pos, peer, link, self.device.lock, stream, self.stats, self._stop, chunk=self.chunk).run()
         except Exception:  # one connection's bug must not stop the proxy
             logger.exception("print proxy connection from %s failed", peer)
             reset(pos)
