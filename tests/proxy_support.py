@@ -53,7 +53,11 @@ class RecordingPrinter:
             thread.join(2)
 
     def received(self, number: int = -1) -> bytes:
-        return bytes(self.connections[number].received)
+        """What connection ``number`` got so far (nothing while it is not there yet)."""
+        with self._lock:
+            if number >= len(self.connections):
+                return b""
+            return bytes(self.connections[number].received)
 
     def wait_for(self, predicate: Callable[[RecordingPrinter], bool], timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
@@ -61,6 +65,11 @@ class RecordingPrinter:
             if time.monotonic() > deadline:
                 raise AssertionError("the recording printer did not get what was expected in time")
             time.sleep(0.005)
+
+    def wait_for_bytes(self, data: bytes, timeout: float = 5.0) -> bool:
+        """True once some connection received exactly ``data`` and was closed."""
+        self.wait_for(lambda p: any(bytes(c.received) == data and c.closed.is_set() for c in p.connections), timeout)
+        return True
 
     def wait_closed(self, number: int = -1, timeout: float = 5.0) -> bytes:
         self.wait_for(lambda p: len(p.connections) > max(number, 0), timeout)

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from escpos.printer import Dummy, Network
@@ -22,7 +23,8 @@ from pos_referral.proxy.footer import FooterSource, NoFooter, ReceiptSeen
 from pos_referral.proxy.footers import FixedFooter
 from pos_referral.proxy.server import ProxyServer
 from pos_referral.proxy.stats import ProxyStats
-from tests.proxy_support import FOOTER, LAYOUTS, PROFILE, RecordingPrinter, receipt_bytes, with_footer
+from pos_referral.workers import start_store_workers
+from tests.proxy_support import FOOTER, LAYOUTS, PROFILE, RecordingPrinter, plain_text, receipt_bytes, with_footer
 
 
 @pytest.fixture
@@ -180,3 +182,24 @@ def test_healthz_shows_the_proxy_counters_only_while_it_runs(app: Flask, store: 
     assert body["proxy"]["receipts"] == 1
     assert body["proxy"]["misses"] == {"timeout": 1, "error": 0, "empty": 0}
     assert body["status"] == "ok"
+
+
+def test_serve_runs_the_proxy_beside_the_print_worker_when_enabled(edited_shop: Any, printer: RecordingPrinter) -> None:
+    shop = edited_shop(overrides={
+        "printer": {"type": "network", "host": "127.0.0.1", "port": printer.port, "profile": PROFILE},
+        "proxy": {"enabled": True, "listen": "127.0.0.1:0"}})
+    start_store_workers(shop.store)
+    try:
+        server = next(task for task in shop.store.background if isinstance(task, ProxyServer))
+        assert shop.store.print_worker is not None
+        assert server.device is shop.store.print_worker.printer  # one device, one lock: our jobs take turns
+        pos = Network("127.0.0.1", server.address[1], timeout=5, profile=PROFILE)
+        pos.open()
+        plain_text(pos)
+        pos.close()
+        assert printer.wait_for_bytes(receipt_bytes(plain_text))  # NoFooter until the referral side is wired
+        body = shop.app.test_client().get("/healthz").get_json()
+        assert body["proxy"]["receipts"] == 1
+        assert body["proxy"]["misses"]["empty"] == 1
+    finally:
+        shop.store.close()
