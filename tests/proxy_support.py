@@ -4,6 +4,7 @@ python-escpos, and the footer block the proxy is expected to insert (spelt out, 
 from __future__ import annotations
 
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
@@ -75,6 +76,13 @@ class RecordingPrinter:
         self.wait_for(lambda p: len(p.connections) > max(number, 0), timeout)
         assert self.connections[number].closed.wait(timeout), "the proxy kept the printer connection open"
         return self.received(number)
+
+    def drop(self, number: int = -1) -> None:
+        """The printer loses power: its end of the connection is reset."""
+        sock = self.connections[number].sock
+        assert sock is not None
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
 
     def push(self, data: bytes, number: int = -1) -> None:
         """Unsolicited bytes to the client (automatic status back)."""

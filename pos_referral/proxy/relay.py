@@ -46,7 +46,9 @@ class Relay:
         self.stats, self.stop = stats, stop
         self.chunk = chunk  # pass-through writes are cut to this size: each one ends within the link's timeout
         self._holding = False
-        self._failed = False
+        self._failed = False  # the printer failed: the POS gets a reset, not a clean end
+        self._fail_lock = threading.Lock()
+        self._closing = False  # we close the link ourselves (the POS finished)
         self._printer_gone = threading.Event()
 
     def run(self) -> None:
@@ -56,6 +58,7 @@ class Relay:
             self._pos_to_printer()
         finally:
             self._release()
+            self._closing = True
             self.link.close()
             back.join(timeout=2)
             if self._failed:
@@ -94,13 +97,20 @@ class Relay:
                 for at in range(0, len(data), self.chunk):
                     self.link.write(data[at:at + self.chunk])
         except Exception as exc:  # socket, serial and USB errors alike: the printer went away
-            self._failed = True
-            self.stats.count("printer_errors", f"printer: {type(exc).__name__}: {exc}")
-            logger.warning("printer failed mid-receipt from %s (%s): closing the POS connection", self.peer, exc)
+            self._fail(exc)
             return False
         if not self.stream.in_receipt:
             self._release()
         return True
+
+    def _fail(self, exc: Exception) -> None:
+        """Once per connection (both directions may notice): counted, logged, the POS to be reset."""
+        with self._fail_lock:
+            if self._failed:
+                return
+            self._failed = True
+        self.stats.count("printer_errors", f"printer: {type(exc).__name__}: {exc}")
+        logger.warning("printer lost during a connection from POS %s (%s): resetting it", self.peer, exc)
 
     def _take(self) -> bool:
         while not self.stop.is_set():
@@ -118,7 +128,9 @@ class Relay:
         while not self.stop.is_set():
             try:
                 data = self.link.read(4096)
-            except Exception:  # closed by the printer, or by us at the end of the connection
+            except Exception as exc:  # closed by the printer, or by us at the end of the connection
+                if not self._closing:
+                    self._fail(exc)
                 break
             if not data:
                 continue

@@ -203,3 +203,16 @@ def test_serve_runs_the_proxy_beside_the_print_worker_when_enabled(edited_shop: 
         assert body["proxy"]["misses"]["empty"] == 1
     finally:
         shop.store.close()
+
+
+def test_a_printer_lost_mid_receipt_resets_the_pos_connection(proxies: Proxies, printer: RecordingPrinter) -> None:
+    pos = proxies.pos(proxies.start(FixedFooter(FOOTER)))
+    pos.text("Half a receipt\n")
+    printer.wait_for(lambda p: b"Half a receipt" in p.received(0))
+    printer.drop(0)
+    with pytest.raises(OSError):  # the POS learns the receipt did not print (reset, or a broken pipe)
+        for _ in range(50):
+            pos.text("more lines the printer will never see\n")
+            time.sleep(0.02)
+        pos.device.recv(1) or pytest.fail("the POS connection ended cleanly, as if the receipt had printed")
+    assert proxies.stats.as_dict()["printer_errors"] == 1
