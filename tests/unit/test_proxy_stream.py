@@ -143,3 +143,25 @@ def test_unknown_commands_and_realtime_queries_pass_through() -> None:
     receipt = b"\x1b\x99\x10\x04\x01\x1dr\x01\x1d\x99Odd\n\x1b@\x1dV\x00"
     writes, _ = _run([bytes([b]) for b in receipt])
     assert b"".join(writes) == receipt[:-3] + PREP + FOOTER + b"\x1bt\x00" + receipt[-3:]
+
+
+FAKE_CUT = b"\x1dV\x00"
+PAYLOADS = {
+    "GS 8 L graphics": b"\x1d8L\x07\x00\x00\x00\x30\x70" + FAKE_CUT + b"\x00\x00",
+    "GS ( k QR store": b"\x1d(k\x06\x001P0" + FAKE_CUT,
+    "GS k CODE128": b"\x1dkI\x05{B" + FAKE_CUT,
+    "GS * downloaded image": b"\x1d*\x01\x01" + FAKE_CUT + FAKE_CUT + b"\x1dV",
+    "ESC & user characters": b"\x1b&\x03\x41\x42\x01" + FAKE_CUT + b"\x01" + FAKE_CUT,
+    "FS q NV image": b"\x1cq\x01\x01\x00\x01\x00" + FAKE_CUT + FAKE_CUT + b"\x1dV",
+    "ESC ( A beeper": b"\x1b(A\x03\x00" + FAKE_CUT,
+    "DLE DC4 pulse": b"\x10\x14\x01\x00\x01",
+}
+
+
+@pytest.mark.parametrize("name", list(PAYLOADS))
+def test_payload_bytes_that_look_like_a_cut_are_data(name: str) -> None:
+    receipt = PAYLOADS[name] + b"Total 2.00\n" + FAKE_CUT
+    for segments in ([receipt], [bytes([b]) for b in receipt]):
+        writes, footer = _run(segments)
+        assert b"".join(writes) == receipt[:-3] + PREP + FOOTER + b"\x1bt\x00" + FAKE_CUT
+        assert footer.texts == ["Total 2.00\n"]
