@@ -21,6 +21,8 @@ from pos_referral.db.base import utcnow
 from pos_referral.db.engine import Database, database_path, open_database, sqlite_url
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
 from pos_referral.private_files import private_database
+from pos_referral.proxy.footer import FooterSource, NoFooter
+from pos_referral.proxy.stats import ProxyStats
 from pos_referral.scanner.events import ScanBus
 from pos_referral.services import audit
 from pos_referral.services.context import StoreContext
@@ -50,11 +52,16 @@ class Store:
     background: list[Stoppable] = field(default_factory=list)
     scans: ScanBus = field(default_factory=ScanBus)  # serial scanner -> open till pages (SSE)
     print_worker: PrintWorker | None = None
+    proxy_stats: ProxyStats | None = None  # the print proxy's counters, while it runs ([proxy] enabled)
 
     def printer_status(self) -> dict[str, Any] | None:
         """Last known printer state for /healthz (never blocks on the device)."""
         worker = self.print_worker
         return None if worker is None else dict(worker.last_status.as_dict())
+
+    def proxy_status(self) -> dict[str, Any] | None:
+        """The print proxy's counters for /healthz and the manager; None when it does not run."""
+        return None if self.proxy_stats is None else self.proxy_stats.as_dict()
 
     @property
     def settings(self) -> Settings:
@@ -109,6 +116,11 @@ def _store(ctx: StoreContext) -> Store:
                                         per_prefix={"ip": security.failed_lookups_per_minute_per_address}),
                  sign_ins=SignInThrottle(ThrottlePolicy.from_config(config.sign_in),
                                          clock=lambda: ctx.clock().timestamp()))
+
+
+def footer_source(ctx: StoreContext) -> FooterSource:
+    """What the print proxy adds before each cut: the referral side's ``FooterSource`` goes here."""
+    return NoFooter()
 
 
 def build_store(

@@ -10,11 +10,13 @@ import logging
 import threading
 from collections.abc import Callable
 
-from pos_referral.bootstrap import Central, Store
+from pos_referral.bootstrap import Central, Store, footer_source
 from pos_referral.central import service as central_service
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.markup import validate_all_templates
 from pos_referral.printing.printers import make_printer
+from pos_referral.proxy.build import build_proxy
+from pos_referral.proxy.stats import ProxyStats
 from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services import retention
@@ -98,15 +100,22 @@ def start_store_workers(store: Store) -> None:
                                baudrate=scanner.baudrate)
         reader.start()
         store.background.append(reader)
+    printer = make_printer(config.printer, settings.data_dir)  # one per device: the worker and the proxy share its lock
     if config.printer.type != "none":  # the print queue: jobs committed with the sale, printed after
         validate_all_templates()
         path = store.db.path
-        worker = PrintWorker(store.db, make_printer(config.printer, settings.data_dir),
+        worker = PrintWorker(store.db, printer,
                              RendererConfig.from_section(config.printer, config.store.language), clock=ctx.clock,
                              changed=SqliteChangeProbe(path) if path else None)
         worker.start()
         store.print_worker = worker
         store.background.append(worker)
+    if config.proxy.enabled:  # the receipt print proxy: the POS prints through us (proxy/)
+        stats = ProxyStats()
+        proxy = build_proxy(config, printer, footer_source(ctx), stats)
+        proxy.start()
+        store.proxy_stats = stats
+        store.background.append(proxy)
     if config.mail.enabled:  # invitations and status mails (services/mail/worker.py)
         mailer = MailWorker.from_settings(ctx)
         _start(store, PeriodicTask("mail-worker", mailer.interval, mailer.run_once))

@@ -15,6 +15,7 @@ from pos_referral.cli.manager import audit, demo, manager, report
 from pos_referral.cli.options import Obj, PassDownGroup, shared_options
 from pos_referral.cli.printer import printer, receipt
 from pos_referral.cli.promo import mail, printer_sign, printer_staff_guide, signage_command
+from pos_referral.cli.proxy import proxy
 from pos_referral.cli.store import db, rewards, serve, staff, till
 
 
@@ -25,6 +26,7 @@ from pos_referral.cli.store import db, rewards, serve, staff, till
     chain,  # a standalone shop joins a chain (cli/chain.py)
     manager, audit, report, demo,  # managers (cli/manager.py)
     printer, receipt,  # the receipt printer (cli/printer.py)
+    proxy,  # the receipt print proxy alone (cli/proxy.py)
     signage_command, mail,  # promotion (cli/promo.py)
 ])
 @click.option("--config", type=click.Path(path_type=Path), envvar="POS_REFERRAL_CONFIG",

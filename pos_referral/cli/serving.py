@@ -12,6 +12,7 @@ import click
 
 from pos_referral.config import PrinterSection, Settings
 from pos_referral.printing.raster import MONO_FONTS, THAI_FONTS, FontMissingError, find_font
+from pos_referral.proxy.server import parse_listen
 
 
 def quiet_queue_warnings() -> None:
@@ -94,3 +95,18 @@ def port_error(exc: OSError, host: str, port: int) -> click.ClickException:
     if exc.errno == errno.EADDRNOTAVAIL:
         return click.ClickException(f"{host} is not an address of this machine: check [server] host")
     return click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+
+
+def check_proxy(settings: Settings) -> None:
+    """With ``[proxy] enabled``: a printer it can forward to and a free port, said before anything starts."""
+    config = settings.config
+    if not config.proxy.enabled:
+        return
+    if config.printer.type not in ("network", "serial", "usb"):
+        raise click.ClickException(f'[proxy] forwards to a [printer] of type "network", "serial" or "usb", '
+                                   f'not "{config.printer.type}": set [printer] type and its address')
+    try:
+        host, port = parse_listen(config.proxy.listen)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    check_port_free(host, port)

@@ -11,6 +11,7 @@ from pos_referral.cli.options import Obj
 from pos_referral.cli.serving import (
     check_fonts,
     check_port_free,
+    check_proxy,
     port_error,
     quiet_queue_warnings,
     say_where_things_are,
@@ -33,6 +34,7 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     settings = obj.settings(server=overrides) if overrides else obj.settings()
     server = settings.config.server
     check_port_free(server.host, server.port)  # before the database, workers and printer are touched
+    check_proxy(settings)
     check_fonts(settings)
     store = build_store(settings)
     app = create_app(store=store)

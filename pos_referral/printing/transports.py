@@ -7,6 +7,7 @@ status at all, one more status query whose answer proves the printer read every 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -15,6 +16,8 @@ from typing import Any, Protocol
 from pos_referral.printing.status import DLE_EOT, PrinterError, PrinterStatus, parse_status, unreachable
 
 logger = logging.getLogger(__name__)
+
+BUSY_SECONDS = 30.0  # a job waits this long for a POS receipt going through the print proxy
 
 
 class Link(Protocol):
@@ -27,6 +30,7 @@ class SocketLink:
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self._sock = socket.create_connection((host, port), timeout=timeout)
         self._sock.settimeout(timeout)
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a status query goes out at once
 
     def write(self, data: bytes) -> None:
         self._sock.sendall(data)
@@ -41,6 +45,8 @@ class SocketLink:
         return data
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes a thread reading this link (the print proxy's copy back)
+            self._sock.shutdown(socket.SHUT_RDWR)
         self._sock.close()
 
 
@@ -93,6 +99,19 @@ class LinkPrinter:
         self._lock = threading.Lock()
         self._answers_status = False  # learnt: once the printer answered DLE EOT, silence is a fault
 
+    @property
+    def lock(self) -> threading.Lock:
+        """The device lock: our jobs and the print proxy's receipts take turns (proxy/relay.py)."""
+        return self._lock
+
+    def open_link(self) -> Link:
+        """A link of its own (the print proxy's, held for a POS connection); PrinterError when unreachable."""
+        return self._connect()
+
+    def _take(self) -> None:
+        if not self._lock.acquire(timeout=BUSY_SECONDS):
+            raise PrinterError(f"{self.name}: busy with a receipt from the POS (print proxy)")
+
     def _query(self, link: Link) -> PrinterStatus | None:
         answers: list[int | None] = []
         for n in (1, 2, 4):
@@ -117,7 +136,8 @@ class LinkPrinter:
         return link
 
     def send(self, data: bytes) -> None:
-        with self._lock:
+        self._take()
+        try:
             link = self._connect()
             try:
                 before = self._query(link)
@@ -138,9 +158,15 @@ class LinkPrinter:
                 raise PrinterError(f"{self.name}: {type(exc).__name__}: {exc}") from None
             finally:
                 link.close()
+        finally:
+            self._lock.release()
 
     def status(self) -> PrinterStatus:
-        with self._lock:
+        try:
+            self._take()
+        except PrinterError as exc:
+            return unreachable(str(exc))
+        try:
             try:
                 link = self._connect()
             except PrinterError as exc:
@@ -151,6 +177,8 @@ class LinkPrinter:
                 return unreachable(f"{self.name}: {type(exc).__name__}: {exc}")
             finally:
                 link.close()
+        finally:
+            self._lock.release()
         if answer is not None:
             self._answers_status = True
         return answer or (unreachable(f"{self.name}: printer does not answer") if self._answers_status

@@ -2,7 +2,8 @@
 
 ``printer.state`` is one of ready, paper_low, paper_out, cover_open, offline, unknown (null: no printer);
 ``sync.mode`` is standalone (no sync), central (the chain's central service) or chain, with
-``sync.state`` ok or late (services/health.py).
+``sync.state`` ok or late (services/health.py). ``proxy`` (only while the print proxy runs): its counters
+(connections, refused, printer_errors, receipts, footers, misses by cause; proxy/stats.py).
 """
 
 from __future__ import annotations
@@ -24,5 +25,7 @@ def healthz() -> tuple[Response, int]:
     if body["database"] != "ok":
         body["status"] = "degraded"
     body["printer"] = store.printer_status()
+    if store.proxy_stats is not None:  # the print proxy runs ([proxy] enabled)
+        body["proxy"] = store.proxy_status()
     body["sync"] = {"mode": "central"} if current_central() is not None else sync_health(store.ctx)
     return jsonify(body), 200 if body["status"] == "ok" else 503
