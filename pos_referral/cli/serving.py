@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from pos_referral.config import PrinterSection, Settings
-from pos_referral.printing.raster import MONO_FONTS, THAI_FONTS, FontMissingError, find_font
+from pos_referral.printing import fonts
 
 
 def quiet_queue_warnings() -> None:
@@ -56,23 +56,20 @@ def say_where_things_are(settings: Settings) -> None:
 
 
 def check_fonts(settings: Settings) -> None:
-    """One line naming the package to install when a receipt font is missing; a stop only when a Thai
-    shop has no font at all (nothing in its language could be printed or previewed)."""
+    """The receipt fonts travel with the package (printing/fonts.py), so one is missing only from a broken
+    install: one warning line, and a stop when a Thai shop has no Thai font at all."""
     config = settings.config
     if config.printer.type == "none":
         return
     language = config.printer.language or config.store.language
-    missing: list[FontMissingError] = []
-    for names in (MONO_FONTS, THAI_FONTS) if language == "th" else (MONO_FONTS,):
-        try:
-            find_font(names)
-        except FontMissingError as exc:
-            missing.append(exc)
-    if language == "th" and len(missing) == 2:
-        raise click.ClickException("no font for Thai receipts: install fonts-thai-tlwg "
-                                   "(e.g. sudo apt install fonts-thai-tlwg fonts-dejavu-core)")
-    for problem in missing:
-        click.echo(f"Warning: {problem}", err=True)
+    library = fonts.library()
+    if language == "th" and library.find("thai") is None:
+        raise click.ClickException(f"no font for Thai receipts: reinstall pos-referral (its fonts folder "
+                                   f"{fonts.SHIPPED} is missing) or install fonts-thai-tlwg")
+    try:
+        library.require("mono")
+    except fonts.FontMissingError as exc:
+        click.echo(f"Warning: {exc}", err=True)
 
 
 def check_port_free(host: str, port: int) -> None:
