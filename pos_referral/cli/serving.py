@@ -3,15 +3,63 @@ and the fonts, and keep waitress's per-request warnings quiet."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from pos_referral.config import PrinterSection, Settings
+from pos_referral.logs import add_log_file, configure_console, remove_log_file
 from pos_referral.printing import fonts
+
+logger = logging.getLogger(__name__)
+
+# systemd's stop, Ctrl+C, and Ctrl+Break (what the Windows service sends its ``serve``)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """A stop signal ends waitress's loop as Ctrl+C does (``SystemExit`` in the main thread): waitress stops
+    accepting, lets the requests in hand finish (up to 5 s) and returns; the ``finally`` after it stops the
+    workers. Further signals are ignored meanwhile, so the clean-up itself is never cut short."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        logger.info("stopping on %s: finishing the requests and the print job in hand", signal.Signals(signum).name)
+        raise SystemExit(0)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def start_log_file(settings: Settings, cli_level: str | None) -> logging.Handler | None:
+    """The level (``--log-level``, else ``[log] level``) and the rotating log file ``[log] file``."""
+    section = settings.config.log
+    configure_console(cli_level or section.level)
+    if not section.file:
+        return None
+    path = Path(section.file)
+    path = path if path.is_absolute() else settings.data_dir / path
+    handler = add_log_file(path, max_bytes=section.max_bytes, backup_count=section.backup_count)
+    click.echo(f"Log: {path}")
+    return handler
+
+
+def stop_log_file(handler: logging.Handler | None) -> None:
+    if handler is not None:
+        remove_log_file(handler)
 
 
 def quiet_queue_warnings() -> None:

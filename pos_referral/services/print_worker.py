@@ -82,6 +82,8 @@ class PrintWorker:
                 PrintJob.status.in_(RETRYABLE), PrintJob.next_attempt_at <= now).order_by(PrintJob.id).limit(limit)))
         printed = 0
         for job_id in ids:
+            if self._stop.is_set():
+                break  # stopping: the rest stay queued for the next start
             outcome = self._print_one(job_id)
             if outcome is None:
                 break  # printer fault: keep the rest queued, in order
