@@ -123,13 +123,11 @@ def level_number(level: str) -> int:
 
 
 def configure_console(level: str) -> None:
-    """The console's handler (stderr: a terminal, or the journal under systemd), once per process."""
+    """The level, and the console's handler (stderr: a terminal, or the journal under systemd) once per process."""
     root = logging.getLogger()
     root.setLevel(level_number(level))
-    if not any(getattr(h, "_pos_referral", "") == "console" for h in root.handlers):
-        handler = _handlers_ready(StderrHandler())
-        handler._pos_referral = "console"  # type: ignore[attr-defined]
-        root.addHandler(handler)
+    if not root.handlers:  # as logging.basicConfig: not when someone (a test runner) already set logging up
+        root.addHandler(_handlers_ready(StderrHandler()))
     if level != "debug":  # quiet when healthy: a migration that worked needs no lines at every start
         logging.getLogger("alembic").setLevel(logging.WARNING)
 

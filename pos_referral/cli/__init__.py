@@ -14,6 +14,7 @@ from pos_referral.cli.manager import audit, demo, manager, report
 from pos_referral.cli.options import Obj, PassDownGroup, shared_options
 from pos_referral.cli.printer import printer, receipt
 from pos_referral.cli.promo import mail, printer_sign, printer_staff_guide, signage_command
+from pos_referral.cli.service import service
 from pos_referral.cli.store import db, rewards, serve, staff, till
 from pos_referral.logs import LEVELS, configure_console
 
@@ -21,6 +22,7 @@ from pos_referral.logs import LEVELS, configure_console
 @click.group(cls=PassDownGroup, pass_down=shared_options, commands=[
     init,  # setting a shop up (cli/init.py)
     serve, till, rewards, db, staff,  # the store (cli/store.py)
+    service,  # serve as a systemd unit or Windows service (cli/service.py)
     central, sync,  # the chain (cli/central.py)
     chain,  # a standalone shop joins a chain (cli/chain.py)
     manager, audit, report, demo,  # managers (cli/manager.py)

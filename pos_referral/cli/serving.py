@@ -3,11 +3,14 @@ and the fonts, and keep waitress's per-request warnings quiet."""
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import errno
 import logging
 import signal
 import socket
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -42,6 +45,20 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def stop_when_stdin_closes() -> None:
+    """``serve --stop-on-stdin-close`` (how the Windows service stops its ``serve``): end of input is a stop
+    signal, handled by ``stop_on_signals`` like any other."""
+
+    def watch() -> None:
+        stream = sys.stdin.buffer if sys.stdin is not None else None
+        while stream is not None and stream.read(1024):
+            pass
+        logger.info("standard input closed: stopping")
+        _thread.interrupt_main(STOP_SIGNALS[0])
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
 
 
 def start_log_file(settings: Settings, cli_level: str | None) -> logging.Handler | None:

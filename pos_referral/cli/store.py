@@ -19,6 +19,7 @@ from pos_referral.cli.serving import (
     start_log_file,
     stop_log_file,
     stop_on_signals,
+    stop_when_stdin_closes,
 )
 from pos_referral.config import Settings
 from pos_referral.db import migrate
@@ -34,8 +35,10 @@ logger = logging.getLogger(__name__)
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default from [server] host).")
 @click.option("--port", type=int, default=None, help="Port (default from [server] port).")
+@click.option("--stop-on-stdin-close", is_flag=True, hidden=True,
+              help="Stop cleanly when standard input closes (the Windows service's way to stop serve).")
 @click.pass_obj
-def serve(obj: Obj, host: str | None, port: int | None) -> None:
+def serve(obj: Obj, host: str | None, port: int | None, stop_on_stdin_close: bool) -> None:
     """Run the store service with waitress (migrates the schema first)."""
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = obj.settings(server=overrides) if overrides else obj.settings()
@@ -45,6 +48,8 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     log_file = start_log_file(settings, obj.log_level)
     try:
         with stop_on_signals():  # SIGTERM, Ctrl+C, Ctrl+Break: waitress stops, then the workers (store.close)
+            if stop_on_stdin_close:
+                stop_when_stdin_closes()
             _serve_store(settings)
     finally:
         stop_log_file(log_file)
