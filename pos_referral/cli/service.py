@@ -22,10 +22,20 @@ def _config(obj: Obj) -> Path | None:
     return obj.config.resolve() if obj.config is not None else None
 
 
+def _writable(obj: Obj, data_dir: Path) -> tuple[Path, ...]:
+    """Folders outside the data folder that the configuration has the service write to."""
+    config = obj.settings().config
+    wanted = [Path(config.log.file).parent if config.log.file else None,
+              Path(config.printer.folder) if config.printer.type == "preview" else None]
+    return tuple(dict.fromkeys(path for path in wanted
+                               if path is not None and path.is_absolute() and not path.is_relative_to(data_dir)))
+
+
 def _linux_spec(obj: Obj, user: str, name: str) -> systemd.ServiceSpec:
     groups = systemd.device_groups(systemd.Machine())
-    return systemd.ServiceSpec(data_dir=_data_dir(obj), user=user, name=name, config=_config(obj),
-                               groups=groups, log_level=obj.log_level)
+    data_dir = _data_dir(obj)
+    return systemd.ServiceSpec(data_dir=data_dir, user=user, name=name, config=_config(obj), groups=groups,
+                               log_level=obj.log_level, writable=_writable(obj, data_dir))
 
 
 def _windows_spec(obj: Obj, user: str | None, password: str | None, name: str) -> windows_service.WindowsSpec:
@@ -101,7 +111,8 @@ def service_uninstall(obj: Obj, name: str, dry_run: bool) -> None:
                 return
             windows_service.uninstall(spec, click.echo)
             return
-        linux = systemd.ServiceSpec(data_dir=_data_dir(obj), name=name)
+        user = systemd.installed_user(systemd.UNIT_DIR / f"{name}.service") or "pos-referral"
+        linux = systemd.ServiceSpec(data_dir=_data_dir(obj), name=name, user=user)
         steps = systemd.uninstall_plan(linux)
         if dry_run:
             click.echo("Would:")

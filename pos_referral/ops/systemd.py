@@ -34,6 +34,7 @@ class ServiceSpec:
     python: str = sys.executable
     groups: tuple[str, ...] = ()  # supplementary groups (devices)
     log_level: str | None = None
+    writable: tuple[Path, ...] = ()  # folders outside the data folder the service writes (an absolute [log] file's)
 
     @property
     def unit_name(self) -> str:
@@ -93,7 +94,7 @@ TimeoutStopSec=30
 UMask=0077
 NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths={data}
+ReadWritePaths={' '.join([data, *('-' + _path(p) for p in spec.writable)])}
 ProtectHome=read-only
 {private_tmp}ProtectKernelTunables=yes
 ProtectKernelModules=yes
@@ -156,12 +157,22 @@ def install_plan(spec: ServiceSpec, machine: Machine, unit_dir: Path = UNIT_DIR)
     steps.append(Step(f"give the data folder {spec.data_dir} to {spec.user} (0700)", own=(spec.data_dir, spec.user)))
     if spec.config is not None and not spec.config.resolve().is_relative_to(spec.data_dir.resolve()):
         steps.append(Step(f"note: {spec.config} must stay readable by {spec.user}"))
+    steps += [Step(f"note: {folder} must be writable by {spec.user}") for folder in spec.writable]
     unit = unit_dir / spec.unit_name
     steps.append(Step(f"write {unit}", write=(unit, unit_text(spec))))
     steps.append(Step("reload systemd", argv=("systemctl", "daemon-reload")))
     steps.append(Step(f"start {spec.unit_name} now and at every boot",
                       argv=("systemctl", "enable", "--now", spec.unit_name)))
     return steps
+
+
+def installed_user(unit: Path) -> str | None:
+    """The ``User=`` of an installed unit (uninstall names the account it leaves behind)."""
+    try:
+        lines = unit.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    return next((line.split("=", 1)[1].strip() for line in lines if line.startswith("User=")), None)
 
 
 def uninstall_plan(spec: ServiceSpec, unit_dir: Path = UNIT_DIR) -> list[Step]:

@@ -41,6 +41,13 @@ def test_the_unit_runs_serve_as_the_user_restarts_on_failure_and_is_hardened() -
     assert all(option in lines for option in HARDENING)
 
 
+def test_an_absolute_log_folder_is_writable_too(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "d"), "service", "install", "--print"],
+                                env={"POS_REFERRAL_LOG__FILE": "/var/log/pos-referral/pos-referral.log"})
+    assert result.exit_code == 0, result.output
+    assert f"ReadWritePaths={(tmp_path / 'd').resolve()} -/var/log/pos-referral" in result.output.splitlines()
+
+
 def test_odd_paths_are_quoted_or_refused() -> None:
     text = systemd.unit_text(spec(python="/opt/my python/bin/python3", config=Path("/etc/pos 100%/store.toml")))
     assert 'ExecStart="/opt/my python/bin/python3" -m pos_referral' in text
@@ -89,6 +96,7 @@ def test_install_then_uninstall_for_real_into_a_scratch_unit_folder(tmp_path: Pa
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     unit = units / "pos-referral.service"
     assert unit.read_text() == systemd.unit_text(s) and stat.S_IMODE(unit.stat().st_mode) == 0o644
+    assert systemd.installed_user(unit) == "nobody"
     assert ran == [("systemctl", "daemon-reload"), ("systemctl", "enable", "--now", "pos-referral.service")]
     assert said[0].startswith("- give the data folder")
     ran.clear()

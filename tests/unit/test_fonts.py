@@ -91,3 +91,24 @@ def test_the_default_search_path_starts_with_the_shipped_fonts() -> None:
     assert fonts.default_folders()[0] == fonts.SHIPPED
     linux = fonts.system_folders({}, home=Path("/home/ana"), platform="linux")
     assert Path("/usr/share/fonts") in linux and Path("/home/ana/.local/share/fonts") in linux
+
+
+GUIDE = {"store_name": "Toko Ada", "program_name": "Bring a friend", "offer": "10% off", "minimum": "20.00",
+         "steps": ["Share your code", "Your friend saves", "You get a reward"], "hold_days": 14, "currency": "EUR",
+         "demos": [{"code": "DEMO-OK", "what": "a discount"}]}
+
+
+@pytest.mark.parametrize("lang", ["en", "id", "nb", "th", "it", "pl"])
+def test_receipts_and_the_staff_guide_print_in_every_shipped_language_on_a_bare_machine(
+        shipped_only: fonts.FontLibrary, lang: str) -> None:
+    from pos_referral.printing.escpos_renderer import RendererConfig
+    from pos_referral.printing.render import render_job
+
+    footer = {"first_name": "Ada", "code": "R7KQ2M9XW4HT3P", "display_code": "R7KQ-2M9X-W4HT-3P",
+              "landing_url": "https://shop.example/r/R7KQ2M9XW4HT3P", "discount": "5.00", "currency": "EUR",
+              "terms": "One use per friend.", "lang": lang}
+    with fonts.using(shipped_only):
+        for template, context in (("referral_footer", footer), ("staff_guide", {**GUIDE, "lang": lang})):
+            rendered = render_job(template, context, RendererConfig("TM-T20II", 80), preview=True)
+            assert rendered.missing_letters == "", (lang, template)
+            assert rendered.png.startswith(b"\x89PNG") and rendered.escpos
