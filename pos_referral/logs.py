@@ -31,6 +31,9 @@ NEWLINE = " ⏎ "
 _CROCKFORD = "[0-9A-HJKMNP-TV-Z]"
 # a whole code: 14 symbols, or printed in groups of four (R7KQ-2M9X-W4HT-3P); upper case as codes are written
 _CODE = re.compile(rf"(?<![\w-])({_CROCKFORD}{{4}})(?:[- ]?{_CROCKFORD}{{4}}){{2}}[- ]?{_CROCKFORD}{{2}}(?![\w-])")
+# the same typed in lower case (a scan before normalising), when it has a digit (so a long word is not one)
+_LOWER_CODE = re.compile(r"(?<![\w-])(?=[0-9a-z -]*\d)([0-9a-hjkmnp-tv-z]{4})(?:[- ]?[0-9a-hjkmnp-tv-z]{4}){2}"
+                         r"[- ]?[0-9a-hjkmnp-tv-z]{2}(?![\w-])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)\S+")
 _SECRET_FIELD = re.compile(r"(?i)\b(pin|password|passwd|token|secret|api[_-]?key|authorization)(\"?\s*[=:]\s*\"?)"
@@ -54,6 +57,7 @@ def redact(text: str) -> str:
     text = _SECRET_FIELD.sub(r"\1\2<redacted>", text)
     text = _EMAIL.sub("<email>", text)
     text = _CODE.sub(lambda m: m.group(1) + "…", text)
+    text = _LOWER_CODE.sub(lambda m: m.group(1) + "…", text)
     text = _TOKEN.sub(_token, text)
     return _PHONE.sub("<phone>", text)
 

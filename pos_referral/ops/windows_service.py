@@ -5,8 +5,9 @@ The service process is a small supervisor hosted by pywin32's ``servicemanager``
 starts). It runs ``serve`` as a child process with a pipe on its standard input and stops it by
 closing that pipe: ``serve --stop-on-stdin-close`` then stops exactly as on Ctrl+C (waitress finishes
 the requests in hand, the print worker its job). A console control event cannot be used, as a
-service has no console to send it through. When ``serve`` ends by itself with an error the service
-reports a failure, and the recovery actions set at install restart it (after 5 s, 5 s, then 60 s).
+service has no console to send it through. When ``serve`` ends by itself with an error, the service
+process ends without reporting "stopped", which the Service Control Manager counts as a failure: the
+recovery actions set at install restart it (after 5 s, 5 s, then 60 s).
 
 It runs as ``NT AUTHORITY\\LocalService`` unless ``--user`` names another account, and the data
 folder's ACL is cut down to that account, SYSTEM and Administrators (``icacls``; SIDs, so it works on
@@ -18,6 +19,7 @@ against a fake of the ``win32service`` module.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -103,6 +105,7 @@ def install(spec: WindowsSpec, say: Callable[[str], None], *, api: ModuleType | 
             actions = [(ws.SC_ACTION_RESTART, delay) for delay in RESTART_DELAYS_MS]
             ws.ChangeServiceConfig2(handle, ws.SERVICE_CONFIG_FAILURE_ACTIONS,
                                     {"ResetPeriod": 86_400, "RebootMsg": None, "Command": None, "Actions": actions})
+            ws.ChangeServiceConfig2(handle, ws.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, True)  # an error exit counts too
             say(f"- on failure: restart after {', '.join(f'{d // 1000} s' for d in RESTART_DELAYS_MS)}")
             say(f"- start {spec.name}")
             ws.StartService(handle, None)
@@ -182,9 +185,9 @@ def _service_class(spec: WindowsSpec) -> type:
         def SvcDoRun(self) -> None:
             servicemanager.LogInfoMsg(f"{spec.name}: starting serve for {spec.data_dir}")
             code = self.supervisor.run()
-            if code != 0 and not self.supervisor.stopping.is_set():  # a crash: the recovery actions restart us
+            if code != 0 and not self.supervisor.stopping.is_set():
                 servicemanager.LogErrorMsg(f"{spec.name}: serve ended with exit code {code}")
-                raise SystemExit(code)
+                os._exit(code)  # end without reporting "stopped": the SCM sees a failure and its recovery restarts us
 
     return PosReferralService
 

@@ -22,7 +22,8 @@ class FakeWin32Service(SimpleNamespace):
     def __init__(self, *, running: bool = True) -> None:
         names = ("SC_MANAGER_ALL_ACCESS", "SERVICE_ALL_ACCESS", "SERVICE_WIN32_OWN_PROCESS", "SERVICE_AUTO_START",
                  "SERVICE_ERROR_NORMAL", "SERVICE_CONFIG_DESCRIPTION", "SERVICE_CONFIG_FAILURE_ACTIONS",
-                 "SC_ACTION_RESTART", "SERVICE_STOPPED", "SERVICE_RUNNING", "SERVICE_CONTROL_STOP")
+                 "SERVICE_CONFIG_FAILURE_ACTIONS_FLAG", "SC_ACTION_RESTART", "SERVICE_STOPPED", "SERVICE_RUNNING",
+                 "SERVICE_CONTROL_STOP")
         super().__init__(**{name: name for name in names})
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.running = running
@@ -87,7 +88,7 @@ def test_install_creates_an_automatic_service_that_restarts_and_starts_it(tmp_pa
                     "*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"]]
     assert (tmp_path / "pos-referral").is_dir()
     assert api.names() == ["OpenSCManager", "CreateService", "ChangeServiceConfig2", "ChangeServiceConfig2",
-                           "StartService", "CloseServiceHandle", "CloseServiceHandle"]
+                           "ChangeServiceConfig2", "StartService", "CloseServiceHandle", "CloseServiceHandle"]
     create = dict(api.calls)["CreateService"]
     assert create[1:8] == ("pos-referral", windows_service.DISPLAY_NAME, "SERVICE_ALL_ACCESS",
                            "SERVICE_WIN32_OWN_PROCESS", "SERVICE_AUTO_START", "SERVICE_ERROR_NORMAL",
@@ -97,6 +98,8 @@ def test_install_creates_an_automatic_service_that_restarts_and_starts_it(tmp_pa
     assert failure[1] == "SERVICE_CONFIG_FAILURE_ACTIONS"
     assert failure[2]["Actions"] == [("SC_ACTION_RESTART", 5000), ("SC_ACTION_RESTART", 5000),
                                      ("SC_ACTION_RESTART", 60000)]
+    assert [args for name, args in api.calls if name == "ChangeServiceConfig2"][2][1:] == (
+        "SERVICE_CONFIG_FAILURE_ACTIONS_FLAG", True)  # an error exit of serve restarts it too, not only a crash
     assert any("restart after 5 s, 5 s, 60 s" in line for line in said)
 
 
