@@ -225,6 +225,20 @@ class ProxySection(_Section):
     footer_timeout_ms: int = Field(100, ge=10, le=2000)  # slower than this, the receipt passes unchanged
 
 
+class LogSection(_Section):
+    """The service's log file (logs.py): rotated by size, one line per event, codes shortened, contacts redacted."""
+
+    file: str = "pos-referral.log"  # in the data folder unless absolute; "" = no file (the console only)
+    max_bytes: int = Field(5_000_000, ge=10_000, le=1_000_000_000)  # a file this big is rotated
+    backup_count: int = Field(5, ge=1, le=100)  # rotated files kept (pos-referral.log.1 ... .5)
+    level: Literal["debug", "info", "warning", "error"] = "info"  # `--log-level` wins
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+
 # currencies whose unit is worth about a thousandth of a euro or less: an ordinary basket is millions of units
 SMALL_UNIT_CURRENCIES = frozenset({"IDR", "VND", "KRW", "LAK", "KHR", "MMK", "UZS", "IRR", "PYG", "GNF", "LBP",
                                    "COP", "UGX", "TZS", "MNT", "MGA", "SLE", "SLL"})
@@ -244,6 +258,7 @@ class StoreConfig(_Section):
     mail: MailSection = MailSection()
     retention: RetentionSection = RetentionSection()
     proxy: ProxySection = ProxySection()
+    log: LogSection = LogSection()
 
     @property
     def max_amount_minor(self) -> int:

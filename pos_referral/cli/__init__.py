@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -16,12 +15,15 @@ from pos_referral.cli.options import Obj, PassDownGroup, shared_options
 from pos_referral.cli.printer import printer, receipt
 from pos_referral.cli.promo import mail, printer_sign, printer_staff_guide, signage_command
 from pos_referral.cli.proxy import proxy
+from pos_referral.cli.service import service
 from pos_referral.cli.store import db, rewards, serve, staff, till
+from pos_referral.logs import LEVELS, configure_console
 
 
 @click.group(cls=PassDownGroup, pass_down=shared_options, commands=[
     init,  # setting a shop up (cli/init.py)
     serve, till, rewards, db, staff,  # the store (cli/store.py)
+    service,  # serve as a systemd unit or Windows service (cli/service.py)
     central, sync,  # the chain (cli/central.py)
     chain,  # a standalone shop joins a chain (cli/chain.py)
     manager, audit, report, demo,  # managers (cli/manager.py)
@@ -34,15 +36,16 @@ from pos_referral.cli.store import db, rewards, serve, staff, till
                    "(written by `init`), else the shipped defaults.")
 @click.option("--data-dir", type=click.Path(path_type=Path), envvar="POS_REFERRAL_DATA_DIR",
               help="Folder for the database, secrets, receipts and the shop's config/. Default: ./data.")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages (same as --log-level debug).")
+@click.option("--log-level", type=click.Choice(LEVELS, case_sensitive=False), default=None,
+              envvar="POS_REFERRAL_LOG_LEVEL", help="debug, info, warning or error. Default: [log] level (info).")
 @click.pass_context
-def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose: bool) -> None:
+def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose: bool,
+         log_level: str | None) -> None:
     """pos-referral: the shop's referral program service."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not verbose:  # quiet when healthy: a migration that worked needs no lines at every start
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-    ctx.obj = Obj(config, data_dir)
+    level = "debug" if verbose else (log_level.lower() if log_level else None)
+    configure_console(level or "info")
+    ctx.obj = Obj(config, data_dir, log_level=level)
 
 
 # the promotion prints (cli/promo.py) are printer commands too: ``printer sign``, ``printer staff-guide``

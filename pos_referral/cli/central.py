@@ -10,7 +10,7 @@ from pos_referral.bootstrap import Central, build_central
 from pos_referral.central.reconciliation import open_conflicts
 from pos_referral.central.stores import StoreError, add_store, parse_store_no, sync_lag
 from pos_referral.cli.options import Obj, PassDownGroup
-from pos_referral.cli.serving import quiet_queue_warnings
+from pos_referral.cli.serving import quiet_queue_warnings, stop_on_signals
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.sync.client import CentralClient, Rejected, Unavailable
 from pos_referral.sync.inbound import KeysConflict
@@ -60,8 +60,9 @@ def central_serve(obj: Obj, host: str | None, port: int | None) -> None:
     click.echo(f"pos-referral central on http://{host}:{port}")
     quiet_queue_warnings()
     try:
-        waitress.serve(app, host=host, port=port, threads=server.threads, ident="pos-referral-central",
-                       channel_timeout=60, connection_limit=500)
+        with stop_on_signals():  # SIGTERM / Ctrl+C: waitress finishes the requests in hand, then the timers stop
+            waitress.serve(app, host=host, port=port, threads=server.threads, ident="pos-referral-central",
+                           channel_timeout=60, connection_limit=500)
     finally:
         worker.close()
 

@@ -11,6 +11,7 @@ import click
 
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import ConfigError, Settings, load_settings
+from pos_referral.logs import LEVELS, configure_console
 
 OptionFactory = Callable[[], list[click.Parameter]]
 
@@ -18,8 +19,9 @@ OptionFactory = Callable[[], list[click.Parameter]]
 class Obj:
     """Options shared by every sub-command; settings are loaded lazily, once."""
 
-    def __init__(self, config: Path | None, data_dir: Path | None) -> None:
+    def __init__(self, config: Path | None, data_dir: Path | None, *, log_level: str | None = None) -> None:
         self.config, self.data_dir = config, data_dir
+        self.log_level = log_level  # from --log-level / -v; None: [log] level
         self._settings: Settings | None = None
 
     def settings(self, **overrides: Any) -> Settings:
@@ -66,9 +68,19 @@ def _set_shared(ctx: click.Context, param: click.Parameter, value: Path | None) 
         setattr(ctx.ensure_object(Obj), param.name, value)
 
 
+def _set_log_level(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--log-level`` after a sub-command (``pos-referral serve --log-level debug``): the console now."""
+    if value is not None:
+        ctx.ensure_object(Obj).log_level = value.lower()
+        configure_console(value.lower())
+
+
 def shared_options() -> list[click.Parameter]:
-    """The main group's ``--config`` and ``--data-dir``, for every sub-command (``PassDownGroup``)."""
+    """The main group's ``--config``, ``--data-dir`` and ``--log-level``, for every sub-command
+    (``PassDownGroup``)."""
     return [
+        click.Option(["--log-level"], type=click.Choice(LEVELS, case_sensitive=False), expose_value=False,
+                     callback=_set_log_level, help="debug, info, warning or error; same as before the sub-command."),
         click.Option(["--config"], type=click.Path(path_type=Path), expose_value=False, callback=_set_shared,
                      help="store.toml (programs/ beside it); same as before the sub-command."),
         click.Option(["--data-dir"], type=click.Path(path_type=Path), expose_value=False, callback=_set_shared,

@@ -3,16 +3,81 @@ and the fonts, and keep waitress's per-request warnings quiet."""
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import errno
 import logging
+import signal
 import socket
+import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import click
 
 from pos_referral.config import PrinterSection, Settings
-from pos_referral.printing.raster import MONO_FONTS, THAI_FONTS, FontMissingError, find_font
+from pos_referral.logs import add_log_file, configure_console, remove_log_file
+from pos_referral.printing import fonts
 from pos_referral.proxy.server import parse_listen
+
+logger = logging.getLogger(__name__)
+
+# systemd's stop, Ctrl+C, and Ctrl+Break (what the Windows service sends its ``serve``)
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGBREAK") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """A stop signal ends waitress's loop as Ctrl+C does (``SystemExit`` in the main thread): waitress stops
+    accepting, lets the requests in hand finish (up to 5 s) and returns; the ``finally`` after it stops the
+    workers. Further signals are ignored meanwhile, so the clean-up itself is never cut short."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        for number in STOP_SIGNALS:
+            signal.signal(number, signal.SIG_IGN)
+        logger.info("stopping on %s: finishing the requests and the print job in hand", signal.Signals(signum).name)
+        raise SystemExit(0)
+
+    previous = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def stop_when_stdin_closes() -> None:
+    """``serve --stop-on-stdin-close`` (how the Windows service stops its ``serve``): end of input is a stop
+    signal, handled by ``stop_on_signals`` like any other."""
+
+    def watch() -> None:
+        stream = sys.stdin.buffer if sys.stdin is not None else None
+        while stream is not None and stream.read(1024):
+            pass
+        logger.info("standard input closed: stopping")
+        _thread.interrupt_main(STOP_SIGNALS[0])
+
+    threading.Thread(target=watch, name="stdin-watch", daemon=True).start()
+
+
+def start_log_file(settings: Settings, cli_level: str | None) -> logging.Handler | None:
+    """The level (``--log-level``, else ``[log] level``) and the rotating log file ``[log] file``."""
+    section = settings.config.log
+    configure_console(cli_level or section.level)
+    if not section.file:
+        return None
+    path = Path(section.file)
+    path = path if path.is_absolute() else settings.data_dir / path
+    handler = add_log_file(path, max_bytes=section.max_bytes, backup_count=section.backup_count)
+    click.echo(f"Log: {path}")
+    return handler
+
+
+def stop_log_file(handler: logging.Handler | None) -> None:
+    if handler is not None:
+        remove_log_file(handler)
 
 
 def quiet_queue_warnings() -> None:
@@ -57,23 +122,20 @@ def say_where_things_are(settings: Settings) -> None:
 
 
 def check_fonts(settings: Settings) -> None:
-    """One line naming the package to install when a receipt font is missing; a stop only when a Thai
-    shop has no font at all (nothing in its language could be printed or previewed)."""
+    """The receipt fonts travel with the package (printing/fonts.py), so one is missing only from a broken
+    install: one warning line, and a stop when a Thai shop has no Thai font at all."""
     config = settings.config
     if config.printer.type == "none":
         return
     language = config.printer.language or config.store.language
-    missing: list[FontMissingError] = []
-    for names in (MONO_FONTS, THAI_FONTS) if language == "th" else (MONO_FONTS,):
-        try:
-            find_font(names)
-        except FontMissingError as exc:
-            missing.append(exc)
-    if language == "th" and len(missing) == 2:
-        raise click.ClickException("no font for Thai receipts: install fonts-thai-tlwg "
-                                   "(e.g. sudo apt install fonts-thai-tlwg fonts-dejavu-core)")
-    for problem in missing:
-        click.echo(f"Warning: {problem}", err=True)
+    library = fonts.library()
+    if language == "th" and library.find("thai") is None:
+        raise click.ClickException(f"no font for Thai receipts: reinstall pos-referral (its fonts folder "
+                                   f"{fonts.SHIPPED} is missing) or install fonts-thai-tlwg")
+    try:
+        library.require("mono")
+    except fonts.FontMissingError as exc:
+        click.echo(f"Warning: {exc}", err=True)
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import waitress
 
@@ -15,7 +17,12 @@ from pos_referral.cli.serving import (
     port_error,
     quiet_queue_warnings,
     say_where_things_are,
+    start_log_file,
+    stop_log_file,
+    stop_on_signals,
+    stop_when_stdin_closes,
 )
+from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.services import retention
 from pos_referral.services.rewards import release_due_rewards
@@ -23,12 +30,16 @@ from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.services.tills import TillError, add_till
 from pos_referral.workers import start_store_workers
 
+logger = logging.getLogger(__name__)
+
 
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default from [server] host).")
 @click.option("--port", type=int, default=None, help="Port (default from [server] port).")
+@click.option("--stop-on-stdin-close", is_flag=True, hidden=True,
+              help="Stop cleanly when standard input closes (the Windows service's way to stop serve).")
 @click.pass_obj
-def serve(obj: Obj, host: str | None, port: int | None) -> None:
+def serve(obj: Obj, host: str | None, port: int | None, stop_on_stdin_close: bool) -> None:
     """Run the store service with waitress (migrates the schema first)."""
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = obj.settings(server=overrides) if overrides else obj.settings()
@@ -36,20 +47,34 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     check_port_free(server.host, server.port)  # before the database, workers and printer are touched
     check_proxy(settings)
     check_fonts(settings)
-    store = build_store(settings)
-    app = create_app(store=store)
-    start_store_workers(store)
-    click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
-               f"(data: {settings.data_dir})")
-    say_where_things_are(settings)
-    quiet_queue_warnings()
+    log_file = start_log_file(settings, obj.log_level)
     try:
+        with stop_on_signals():  # SIGTERM, Ctrl+C, Ctrl+Break: waitress stops, then the workers (store.close)
+            if stop_on_stdin_close:
+                stop_when_stdin_closes()
+            _serve_store(settings)
+    finally:
+        stop_log_file(log_file)
+
+
+def _serve_store(settings: Settings) -> None:
+    server = settings.config.server
+    store = build_store(settings)
+    try:
+        app = create_app(store=store)
+        start_store_workers(store)
+        click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
+                   f"(data: {settings.data_dir})")
+        say_where_things_are(settings)
+        quiet_queue_warnings()
+        logger.info("store %s serving on %s:%s", settings.config.store.number, server.host, server.port)
         waitress.serve(app, host=server.host, port=server.port, threads=server.threads, ident="pos-referral",
                        channel_timeout=30, connection_limit=200)
     except OSError as exc:  # taken between the check and here
         raise port_error(exc, server.host, server.port) from None
     finally:
-        store.close()
+        store.close()  # the print job in hand finishes or stays queued; timers stop; the database is closed
+        logger.info("store %s stopped", settings.config.store.number)
 
 
 @click.group()

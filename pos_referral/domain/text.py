@@ -26,3 +26,9 @@ def sanitize_text(value: object) -> str:
 def clean_name(raw: str, limit: int = 40) -> str:
     """A first name as printed on a receipt: no controls, no runs of spaces, bounded length."""
     return " ".join(sanitize_text(raw).split())[:limit]
+
+
+def short_code(code: str) -> str:
+    """A code as a log may show it: its first four symbols and ``…`` (a whole code is a voucher's value)."""
+    plain = code.replace("-", "").replace(" ", "")
+    return plain[:4] + "…" if len(plain) > 4 else plain

@@ -1,7 +1,8 @@
 """Pictures for the paper: text lines in scripts the printer lacks (Thai), QR codes, CODE128, logos.
 
-Fonts are looked up when first needed (never at import): DejaVu Sans Mono for the preview, a Thai
-font from fonts-thai-tlwg (Garuda, Loma, Norasi, ...) for Thai. A missing font is a clear error.
+Fonts come from ``printing/fonts.py`` (the shipped Noto fonts first, then the machine's), looked up
+when first needed, never at import. A line mixing scripts is drawn in runs, each in a font that has
+its letters; a letter no font has becomes ``?`` and is noted for the print job (``fonts.noting_fallbacks``).
 """
 
 from __future__ import annotations
@@ -13,35 +14,13 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
+from pos_referral.printing import fonts
 from pos_referral.printing.code128 import code128_modules
 from pos_referral.printing.document import Align
 
 logger = logging.getLogger(__name__)
 
-FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
-THAI_FONTS = ("Garuda", "Loma", "Norasi", "Waree", "Kinnari", "Sawasdee", "TlwgTypo")
-MONO_FONTS = ("DejaVuSansMono", "LiberationMono-Regular")
-
-
-class FontMissingError(RuntimeError):
-    """No usable font for a script; the message says which package to install."""
-
-
-@functools.lru_cache(maxsize=16)
-def find_font(names: tuple[str, ...], bold: bool = False) -> Path:
-    """First ``<name>.ttf`` (or ``<name>-Bold.ttf``) under the usual font folders."""
-    for name in names:
-        wanted = [f"{name}-Bold.ttf", f"{name}.ttf"] if bold else [f"{name}.ttf"]
-        for folder in FONT_DIRS:
-            if not folder.is_dir():
-                continue
-            for file_name in wanted:
-                hit = next(folder.rglob(file_name), None)
-                if hit is not None:
-                    return hit
-    hint = "fonts-thai-tlwg" if names == THAI_FONTS else "fonts-dejavu-core"
-    raise FontMissingError(f"no font {'/'.join(names)} found in {', '.join(map(str, FONT_DIRS))}: "
-                           f"install it (apt-get install {hint})")
+LINE_HEIGHT = 34
 
 
 def needs_complex_script(text: str) -> bool:
@@ -49,23 +28,26 @@ def needs_complex_script(text: str) -> bool:
     return any(ord(ch) > 0x24F and not (0x2000 <= ord(ch) <= 0x20CF) for ch in text)
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=64)
 def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
-def text_font(text: str, bold: bool, size: int) -> ImageFont.FreeTypeFont:
-    names = THAI_FONTS if needs_complex_script(text) else MONO_FONTS
-    return _font(find_font(names, bold), size)
-
-
-@functools.lru_cache(maxsize=16)
 def _mono_size(columns: int, room: int, bold: bool) -> int:
     """The largest monospace size (<= 22 px) that fits ``columns`` characters in ``room`` dots."""
+    return _mono_size_for(fonts.library().require("mono", bold), columns, room)
+
+
+@functools.lru_cache(maxsize=32)
+def _mono_size_for(path: Path, columns: int, room: int) -> int:
     size = 22
-    while size > 10 and _font(find_font(MONO_FONTS, bold), size).getlength("M" * columns) > room:
+    while size > 10 and _font(path, size).getlength("M" * columns) > room:
         size -= 1
     return size
+
+
+def _width(runs: list[tuple[str, Path]], size: int) -> float:
+    return sum(_font(path, size).getlength(part) for part, path in runs)
 
 
 def text_image(text: str, width_px: int, *, bold: bool = False, wide: bool = False, tall: bool = False,
@@ -77,16 +59,25 @@ def text_image(text: str, width_px: int, *, bold: bool = False, wide: bool = Fal
     scale_x, scale_y = (2 if wide else 1), (2 if tall else 1)
     room = width_px // scale_x
     size = _mono_size(columns, width_px, bold) if columns and not needs_complex_script(text) else 22
-    font = text_font(text, bold, size)
-    while font.getlength(text) > room and size > 10:
+    runs, _missing = fonts.library().runs(text, "mono", bold)
+    while _width(runs, size) > room and size > 10:
         size -= 1
-        font = text_font(text, bold, size)
-    height = 34
-    text_w = int(font.getlength(text)) + 2
+    height = LINE_HEIGHT
+    text_w = int(_width(runs, size)) + 2
     canvas_w = min(room, text_w) if crop else room
     x = 0 if crop or align is Align.LEFT else (canvas_w - text_w if align is Align.RIGHT else (canvas_w - text_w) // 2)
     img = Image.new("L", (max(canvas_w, 8), height), 255)
-    ImageDraw.Draw(img).text((max(x, 0), height // 2 + 1), text, font=font, fill=0, anchor="lm")
+    draw = ImageDraw.Draw(img)
+    if len(runs) == 1:
+        draw.text((max(x, 0), height // 2 + 1), runs[0][0], font=_font(runs[0][1], size), fill=0, anchor="lm")
+    elif runs:  # several fonts: one baseline, placed as the first font's middle would be
+        ascent, descent = _font(runs[0][1], size).getmetrics()
+        baseline = height // 2 + 1 + (ascent - descent) // 2
+        pos = float(max(x, 0))
+        for part, path in runs:
+            font = _font(path, size)
+            draw.text((pos, baseline), part, font=font, fill=0, anchor="ls")
+            pos += font.getlength(part)
     if scale_x != 1 or scale_y != 1:
         img = img.resize((img.width * scale_x, img.height * scale_y), Image.Resampling.NEAREST)
     return img.point(lambda v: 0 if v < 150 else 255, mode="1")

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pos_referral.printing import fonts
 from pos_referral.printing.document import Document
 from pos_referral.printing.escpos_renderer import RendererConfig, render_escpos
 from pos_referral.printing.markup import render_template
@@ -25,6 +26,7 @@ class Rendered:
     escpos: bytes
     text: str = ""
     png: bytes = b""
+    missing_letters: str = ""  # ``U+4E2D ...``: letters no font had, drawn as "?" (printing/fonts.py)
 
 
 def document_for(template: str, context: Mapping[str, Any], config: RendererConfig) -> Document:
@@ -36,10 +38,10 @@ def render_job(template: str, context: Mapping[str, Any], config: RendererConfig
                preview: bool = False) -> Rendered:
     """ESC/POS bytes for the printer, plus text and PNG when a preview is wanted."""
     doc = document_for(template, context, config)
-    data = render_escpos(doc, config)
-    if not preview:
-        return Rendered(doc, data)
-    return Rendered(doc, data, render_text(doc, config.layout.columns), render_png(doc, config))
+    with fonts.noting_fallbacks() as notes:
+        data = render_escpos(doc, config)
+        text, png = (render_text(doc, config.layout.columns), render_png(doc, config)) if preview else ("", b"")
+    return Rendered(doc, data, text, png, fonts.describe_missing(notes))
 
 
 def render(template: str, context: Mapping[str, Any], config: RendererConfig, fmt: Format = "escpos") -> bytes:

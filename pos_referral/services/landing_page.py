@@ -7,6 +7,7 @@ import logging
 import sqlalchemy as sa
 
 from pos_referral.db.models import Customer, LandingVisit, Redemption
+from pos_referral.domain.text import short_code
 from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -20,7 +21,7 @@ def count_visit(ctx: StoreContext, code: str, language: str) -> None:
             uow.session.add(LandingVisit(code=code, at=ctx.clock(), language=language[:8]))
             uow.commit()
     except sa.exc.SQLAlchemyError:
-        logger.warning("landing visit for %s not counted", code, exc_info=True)
+        logger.warning("landing visit for %s not counted", short_code(code), exc_info=True)
 
 
 def friends_joined(ctx: StoreContext, code: str) -> int:

@@ -82,6 +82,8 @@ class PrintWorker:
                 PrintJob.status.in_(RETRYABLE), PrintJob.next_attempt_at <= now).order_by(PrintJob.id).limit(limit)))
         printed = 0
         for job_id in ids:
+            if self._stop.is_set():
+                break  # stopping: the rest stay queued for the next start
             outcome = self._print_one(job_id)
             if outcome is None:
                 break  # printer fault: keep the rest queued, in order
@@ -130,7 +132,11 @@ class PrintWorker:
         except (PrinterError, OSError) as exc:
             self._failed_send(job, str(exc))
             return None
-        self._finish(job_id, status="done", attempts=job.attempts + 1, error="", bytes_sent=len(rendered.escpos))
+        note = ""
+        if rendered.missing_letters:  # printed all the same: a "?" beats a receipt that never comes
+            note = f"printed with ? for {rendered.missing_letters} (no font has them)"
+            logger.warning("print job %s: %s", job_id, note)
+        self._finish(job_id, status="done", attempts=job.attempts + 1, error=note, bytes_sent=len(rendered.escpos))
         self.last_status = PrinterStatus(online=True, paper=self.last_status.paper, cover_open=False)
         return 1
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from pos_referral.config import PrinterSection
 from pos_referral.db.engine import Database, open_database
 from pos_referral.db.models import PrintJob
+from pos_referral.printing import fonts
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.printing.printers import PreviewPrinter, make_printer
 from pos_referral.printing.status import PrinterError, PrinterStatus
@@ -233,3 +234,18 @@ def test_an_idle_worker_knows_the_printer_is_out_of_paper_before_the_next_sale(d
         assert worker.last_status.summary() == "ready"
     finally:
         worker.stop()
+
+
+def test_a_letter_no_font_has_prints_as_a_question_mark_and_the_job_says_so(db: Database, tmp_path: Path) -> None:
+    latin_only = tmp_path / "fonts"
+    latin_only.mkdir()
+    (latin_only / "NotoSansMono-Regular.ttf").write_bytes((fonts.SHIPPED / "NotoSansMono-Regular.ttf").read_bytes())
+    job_id = queue_footer(db, first_name="Ada 中文", lang="th")  # Thai: no font here has it either
+    printer = FlakyPrinter()
+    with fonts.using(fonts.FontLibrary([latin_only])):
+        assert PrintWorker(db, printer, CONFIG).run_once() == 1  # printed, not failed for good
+    with UnitOfWork(db, write=False) as read:
+        job = read.session.get(PrintJob, job_id)
+        assert job is not None and job.status == "done"
+        assert job.last_error.startswith("printed with ? for U+") and "U+4E2D U+6587" in job.last_error
+    assert len(printer.printed) == 1

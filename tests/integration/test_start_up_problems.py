@@ -19,7 +19,7 @@ from pos_referral.cli import main
 from pos_referral.cli.serving import check_fonts
 from pos_referral.config import ConfigError, load_settings
 from pos_referral.db.models import Customer
-from pos_referral.printing import raster
+from pos_referral.printing import fonts
 from pos_referral.services.unit_of_work import UnitOfWork
 from pos_referral.shop_config import set_values
 from pos_referral.sync.client import Unavailable
@@ -69,22 +69,29 @@ def test_a_port_in_use_stops_with_one_line(tmp_path: Path, busy_port: int) -> No
 
 
 @pytest.fixture
-def no_fonts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(raster, "FONT_DIRS", ())
-    raster.find_font.cache_clear()
-    yield
-    raster.find_font.cache_clear()
+def no_fonts(tmp_path: Path) -> Iterator[None]:
+    """A broken install: neither the package's fonts folder nor any font on the machine."""
+    with fonts.using(fonts.FontLibrary([tmp_path / "no-fonts"])):
+        yield
 
 
-def test_a_missing_font_is_one_line_naming_the_package(config_path: Path, tmp_path: Path, no_fonts: None,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_font_is_one_line_naming_the_fix(config_path: Path, tmp_path: Path, no_fonts: None,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
     english = load_settings(config_path, data_dir=tmp_path / "d", environ={})
     check_fonts(english)  # a warning, not a stop
     said = capsys.readouterr().err.strip().splitlines()
-    assert len(said) == 1 and said[0].startswith("Warning:") and "fonts-dejavu-core" in said[0]
+    assert len(said) == 1 and said[0].startswith("Warning:") and "reinstall pos-referral" in said[0]
     thai = load_settings(config_path, data_dir=tmp_path / "d", environ={"POS_REFERRAL_STORE__LANGUAGE": "th"})
-    with pytest.raises(click.ClickException, match="install fonts-thai-tlwg"):
+    with pytest.raises(click.ClickException, match="reinstall pos-referral"):
         check_fonts(thai)
+
+
+def test_the_shipped_fonts_need_nothing_from_the_machine(config_path: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    thai = load_settings(config_path, data_dir=tmp_path / "d", environ={"POS_REFERRAL_STORE__LANGUAGE": "th"})
+    with fonts.using(fonts.FontLibrary([fonts.SHIPPED])):
+        check_fonts(thai)
+    assert capsys.readouterr().err == ""
 
 
 class DownThenUp:

@@ -3,7 +3,7 @@
 Sizes: A4 and A5 posters and a counter card (A6). The words come from the message templates
 (``landing_headline``, ``how_it_works``, ``sign_labels``) in the sign's language, so a shop edits
 them in one place. A TrueType font with the language's letters is needed (fpdf2's built-in fonts
-are Latin-1 only): DejaVu Sans / Thai TLWG on Linux, Arial / Tahoma on Windows, or ``font=``.
+are Latin-1 only): the shipped Noto Sans / Noto Sans Thai (``printing/fonts.py``), or ``font=``.
 """
 
 from __future__ import annotations
@@ -18,18 +18,13 @@ from PIL import Image
 
 from pos_referral.config import Settings
 from pos_referral.domain.rules import Program
+from pos_referral.printing import fonts
 from pos_referral.services import messages
 
 if TYPE_CHECKING:
     from fpdf import FPDF
 
 SIZES: dict[str, tuple[float, float]] = {"A4": (210, 297), "A5": (148, 210), "counter-card": (105, 148)}
-_LATIN = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-          "C:/Windows/Fonts/arial.ttf", "/Library/Fonts/Arial Unicode.ttf",
-          "/System/Library/Fonts/Supplemental/Arial.ttf")
-_THAI = ("/usr/share/fonts/truetype/tlwg/Garuda.ttf", "/usr/share/fonts/truetype/tlwg/Loma.ttf",
-         "/usr/share/fonts/truetype/noto/NotoSansThai-Regular.ttf", "C:/Windows/Fonts/tahoma.ttf",
-         "C:/Windows/Fonts/LeelawUI.ttf", "/System/Library/Fonts/Supplemental/Tahoma.ttf")
 
 
 class SignageError(Exception):
@@ -72,24 +67,17 @@ def sign_text(settings: Settings, program: Program, lang: str) -> SignText:
                     settings.config.store.name)
 
 
-def _find(candidates: tuple[str, ...]) -> tuple[Path, Path] | None:
-    for candidate in candidates:
-        path = Path(candidate)
-        if path.is_file():
-            bold = path.with_name(path.stem + "-Bold" + path.suffix)
-            return path, bold if bold.is_file() else path
-    return None
-
-
 def _font_files(lang: str, font: Path | None) -> tuple[Path, Path]:
     if font is not None:
         if not font.is_file():
             raise SignageError(f"{font}: font file not found")
         return font, font
-    found = _find(_THAI if lang == "th" else _LATIN)
-    if found is None:
+    library = fonts.library()
+    role = "thai" if lang == "th" else "sans"
+    regular = library.find(role)
+    if regular is None:
         raise SignageError(f"no font with the letters of language {lang!r} found; pass --font FILE.ttf")
-    return found
+    return regular, library.find(role, bold=True) or regular
 
 
 def qr_image(url: str) -> Image.Image:
@@ -124,10 +112,10 @@ def sign_pdf(settings: Settings, program: Program, *, size: str, lang: str, url:
     pdf.set_auto_page_break(False)
     pdf.add_font("sign", "", str(regular))
     pdf.add_font("sign", "B", str(bold))
-    latin = _find(_LATIN) if regular != bold or lang == "th" else None
-    if latin is not None and latin[0] != regular:  # Thai fonts lack signs such as €: borrow them
-        pdf.add_font("latin", "", str(latin[0]))
-        pdf.add_font("latin", "B", str(latin[1]))
+    latin = fonts.library().find("sans") if regular != bold or lang == "th" else None
+    if latin is not None and latin != regular:  # Thai fonts lack signs such as €: borrow them
+        pdf.add_font("latin", "", str(latin))
+        pdf.add_font("latin", "B", str(fonts.library().find("sans", bold=True) or latin))
         pdf.set_fallback_fonts(["latin"])
     margin = 12 * scale
     inner = width - 2 * margin
