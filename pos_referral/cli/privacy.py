@@ -50,8 +50,8 @@ def customer_export(obj: Obj, subject: str, out: Path | None) -> None:
 def customer_forget(obj: Obj, subject: str, assume_yes: bool) -> None:
     """Erase a customer's contact data and name here, and at central and every store on the next sync.
 
-    The anonymised ledger, rewards and sales stay for the accounts; their referral code stops working;
-    vouchers they hold stay valid (bearer value). Repeating it is harmless."""
+    The anonymised ledger, rewards and sales stay for the accounts; their referral code and vouchers keep
+    working but name nobody (bearer value). Repeating it is harmless."""
     if not assume_yes:
         click.confirm("Erase this customer's name and contact data for good? This cannot be undone", abort=True)
     store = obj.store()

@@ -8,10 +8,10 @@ that name them; identity hashes and names in sync event payloads (the store's ou
 events). What stays: the customer id (random, now naming nobody) on the ledger, rewards, redemptions,
 sales and report facts, so the books and reports still add up.
 
-Decisions (docs/architecture.md, "Privacy requests"): their referral code is revoked (a code names its
-owner on the landing page and would earn new rewards for a person the shop no longer knows); their
-pending rewards and open vouchers are left as they are: a voucher is bearer value the shop owes, and it
-stays in the liability until used or expired.
+Decisions (docs/architecture.md, "Privacy requests"): nothing about money changes. Their referral code
+keeps working but names nobody (cards in circulation stay good; a referral code row is immutable and
+cached on the till's path); rewards it earns, their pending rewards and open vouchers stay as they are:
+a code or voucher is bearer value the shop owes, in the liability until used or expired.
 """
 
 from __future__ import annotations
@@ -41,15 +41,13 @@ class Erased:
     """How many rows of each kind a forget changed (for the audit entry and the command's answer)."""
 
     customers: int = 0
-    codes_revoked: int = 0
     mail_contacts: int = 0
     mails: int = 0
     print_jobs: int = 0
     sync_events: int = 0
 
     def line(self) -> str:
-        return (f"{self.customers} customer row(s) erased, {self.codes_revoked} referral code(s) revoked, "
-                f"{self.mail_contacts} mail contact(s) deleted, {self.mails} mail(s), {self.print_jobs} print "
+        return (f"{self.customers} customer row(s) erased, {self.mail_contacts} mail contact(s) deleted, {self.mails} mail(s), {self.print_jobs} print "
                 f"job(s) and {self.sync_events} sync event(s) cleaned")
 
 
@@ -101,10 +99,6 @@ def erase(conn: sa.Connection, ids: Iterable[str], now: datetime) -> Erased:
     codes = table(Code)
     own_codes = list(conn.execute(sa.select(codes.c.code).where(
         codes.c.customer_id.in_(people), codes.c.kind == "referral")).scalars())
-    revoked = 0
-    if own_codes:
-        revoked = conn.execute(sa.update(codes).where(codes.c.code.in_(own_codes), codes.c.revoked_at.is_(None))
-                               .values(revoked_at=now)).rowcount
     contact = table(MailContact)
     contacts = conn.execute(sa.delete(contact).where(contact.c.customer_id.in_(people))).rowcount
     mail = table(MailMessage)
@@ -124,5 +118,5 @@ def erase(conn: sa.Connection, ids: Iterable[str], now: datetime) -> Erased:
     outbox, kept = table(OutboxEvent), table(CentralEvent)
     events = _rewrite(conn, outbox, "seq", "payload", naming(outbox.c.payload, people), event, "type")
     events += _rewrite(conn, kept, "event_id", "payload", naming(kept.c.payload, people), event, "type")
-    return Erased(customers=int(done or 0), codes_revoked=int(revoked or 0), mail_contacts=int(contacts or 0),
+    return Erased(customers=int(done or 0), mail_contacts=int(contacts or 0),
                   mails=mails, print_jobs=print_jobs, sync_events=events)

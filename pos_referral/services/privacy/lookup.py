@@ -2,7 +2,7 @@
 
 A phone or email is hashed under the chain's pepper and every older pepper (a shop that joined a chain
 later keeps its standalone customers under its own), so one person may be several rows; a request
-covers them all. A forgotten customer has no identity hash left: only their id still finds them.
+covers them all. An email also finds the customer who gave it for mail (``mail_contacts``). A forgotten customer has no identity hash left: only their id still finds them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pos_referral.db.models import Customer
+from pos_referral.db.models_promo import MailContact
 from pos_referral.domain.identity import Identity, IdentityError, normalise_email, normalise_phone
 
 
@@ -40,5 +41,10 @@ def find_ids(session: so.Session, raw: str, peppers: tuple[bytes, ...]) -> list[
         stmt = sa.select(Customer.id).where(Customer.id == customer_id)
     else:
         assert identity is not None
-        stmt = sa.select(Customer.id).where(Customer.identity_hash.in_([identity.hashed(p) for p in peppers]))
+        hashed = Customer.identity_hash.in_([identity.hashed(p) for p in peppers])
+        if identity.kind == "email":  # also a customer known by phone who gave this address for mail
+            mailed = sa.select(MailContact.customer_id).where(MailContact.email == identity.normalised)
+            stmt = sa.select(Customer.id).where(sa.or_(hashed, Customer.id.in_(mailed)))
+        else:
+            stmt = sa.select(Customer.id).where(hashed)
     return sorted(session.scalars(stmt))
