@@ -32,7 +32,8 @@ def _history(store: Store, clock: FakeClock) -> None:
         sales = list(read.session.scalars(
             sa.select(Redemption.sale_id).join(Reward, Reward.redemption_id == Redemption.id)
             .join(Code, Code.code == Reward.voucher_code)
-            .where(Reward.status == "released", Code.redeemed_at.is_(None), Code.expires_at > clock() + timedelta(days=5))
+            .where(Reward.status == "released", Code.redeemed_at.is_(None),
+                   Code.expires_at > clock() + timedelta(days=5))
             .order_by(Redemption.sale_id).limit(3)))
     assert len(sales) == 3
     clock.advance(days=3)

@@ -47,7 +47,8 @@ class Erased:
     sync_events: int = 0
 
     def line(self) -> str:
-        return (f"{self.customers} customer row(s) erased, {self.mail_contacts} mail contact(s) deleted, {self.mails} mail(s), {self.print_jobs} print "
+        return (f"{self.customers} customer row(s) erased, {self.mail_contacts} mail contact(s) deleted, "
+                f"{self.mails} mail(s), {self.print_jobs} print "
                 f"job(s) and {self.sync_events} sync event(s) cleaned")
 
 

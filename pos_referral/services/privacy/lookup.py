@@ -2,7 +2,8 @@
 
 A phone or email is hashed under the chain's pepper and every older pepper (a shop that joined a chain
 later keeps its standalone customers under its own), so one person may be several rows; a request
-covers them all. An email also finds the customer who gave it for mail (``mail_contacts``). A forgotten customer has no identity hash left: only their id still finds them.
+covers them all. An email also finds the customer who gave it for mail (``mail_contacts``).
+A forgotten customer has no identity hash left: only their id still finds them.
 """
 
 from __future__ import annotations

@@ -37,6 +37,28 @@ class ForgetResult:
         return bool(self.customer_ids)
 
 
+@dataclass(frozen=True)
+class Found:
+    """What the manager page shows of a match before export or forget: no contact data beyond the hint."""
+
+    customer_id: str
+    first_name: str
+    identity_hint: str
+    store_no: int
+    created_at: str
+    forgotten: bool
+
+
+def find_customers(ctx: StoreContext, subject: str) -> list[Found]:
+    """The customer rows ``subject`` (id, phone or email) names, for the manager to choose from."""
+    with UnitOfWork(ctx.db, write=False) as read:
+        session = read.session
+        ids = find_ids(session, subject, ctx.secrets.peppers)
+        rows = session.scalars(sa.select(Customer).where(Customer.id.in_(ids)).order_by(Customer.created_at))
+        return [Found(c.id, c.first_name, c.identity_hint, c.store_no, c.created_at.isoformat(),
+                      c.forgotten_at is not None) for c in rows]
+
+
 def export_customer(ctx: StoreContext, subject: str, actor: str) -> dict[str, Any] | None:
     """The export document of the customer ``subject`` names, or None when nobody matches (not audited)."""
     with UnitOfWork(ctx.db, write=True) as uow:

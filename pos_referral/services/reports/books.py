@@ -27,7 +27,7 @@ import io
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +42,7 @@ from pos_referral.services.unit_of_work import UnitOfWork
 
 FLOWS = ("earned", "released", "redeemed", "expired", "voided", "capped", "clawed_back", "settled_without_voucher")
 EXITS = ("redeemed", "expired", "voided", "capped", "clawed_back", "settled_without_voucher")
+_TICK = timedelta(microseconds=1)
 _EXIT_ENTRIES = {"referrer_reward_voided": "voided", "referrer_reward_capped": "capped", "clawback": "clawed_back"}
 
 
@@ -142,7 +143,9 @@ def _status_exit(status: str) -> str:
 
 
 def periods_of(rng: DateRange, by: str, now: datetime) -> list[tuple[str, datetime, datetime]]:
-    """[(label, start, end)] in local days or calendar months; the last ends no later than ``now``."""
+    """[(label, start, end)] in local days or calendar months; the last ends just after ``now`` (what was
+    recorded up to the report's moment, as the dashboard counts it; no expiry of the future yet)."""
+    now = now + _TICK
     out: list[tuple[str, datetime, datetime]] = []
     day = rng.first
     while day <= rng.last:
@@ -228,7 +231,7 @@ def build_books(ctx: StoreContext, rng: DateRange, by: str = "month") -> Books:
         lives = _lives(conn)
         discounts = [(at, int(a)) for at, a in conn.execute(
             sa.select(LedgerEntry.at, LedgerEntry.amount_minor).where(
-                LedgerEntry.entry == "voucher_redeemed", LedgerEntry.at >= rng.start, LedgerEntry.at < now))]
+                LedgerEntry.entry == "voucher_redeemed", LedgerEntry.at >= rng.start, LedgerEntry.at <= now))]
     periods = [Period(label, start, end) for label, start, end in spans]
     pending, vouchers = _Holding(), _Holding()
     for life in lives:
@@ -264,8 +267,9 @@ COLUMNS: list[tuple[str, str]] = [
     ("closing", "Outstanding at end")]
 
 
-def _cells(p: Period, tz: Any) -> list[object]:
-    cells: list[object] = [p.label, p.start.astimezone(tz).isoformat(), p.end.astimezone(tz).isoformat()]
+def _cells(p: Period, tz: Any, now: datetime) -> list[object]:
+    until = min(p.end, now).replace(microsecond=0) if p.end > now else p.end
+    cells: list[object] = [p.label, p.start.astimezone(tz).isoformat(), until.astimezone(tz).isoformat()]
     for key, _ in COLUMNS:
         figure: Figure = p.flows[key] if key in FLOWS else getattr(p, key)
         cells += [figure.n, format_money(figure.minor)]
@@ -285,7 +289,7 @@ def to_csv(books: Books, rng: DateRange) -> Iterator[str]:
     writer = csv.writer(buf)
     writer.writerow(safe_row(list(headers(books.currency))))
     for p in [*books.periods, *([books.total] if books.periods else [])]:
-        cells = _cells(p, rng.tz)
+        cells = _cells(p, rng.tz, books.generated_at)
         writer.writerow(safe_row([*cells[:3], books.currency, *cells[3:]]))
     yield buf.getvalue()
 
