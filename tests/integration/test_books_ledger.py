@@ -121,3 +121,19 @@ def test_the_ledger_command_writes_csv_with_the_currency(config_path: Path, stor
     assert len(FLOWS) == 8
     rep = build_report(store.ctx, parse_range(first, today.isoformat(), store.ctx.tz, clock()), parts=["kpis"])
     assert money("Outstanding at end (EUR)") == rep.kpis["liability_minor"]
+
+
+def test_a_state_recorded_with_a_later_time_counts_as_of_now(store: Store, clock: FakeClock) -> None:
+    """The demo writes refunds' voids up to a hold period ahead of its clock (as another store's clock ahead
+    of ours would): the books read them as happened by now, as the dashboard's reward states do."""
+    generate(store.ctx, DemoPlan(customers=60, referrals=400, days=30, chunk=200))
+    with UnitOfWork(store.db, write=False) as read:
+        ahead = read.session.scalar(sa.select(sa.func.count()).select_from(LedgerEntry).where(
+            LedgerEntry.entry == "referrer_reward_voided", LedgerEntry.at > clock()))
+    assert ahead  # the case this test is about
+    today = clock().astimezone(store.ctx.tz).date()
+    rng = parse_range((today - timedelta(days=40)).isoformat(), today.isoformat(), store.ctx.tz, clock())
+    total = figures(build_books(store.ctx, rng, "day").total)
+    k = build_report(store.ctx, rng, parts=["kpis"]).kpis
+    assert total["closing_pending"] == (k["pending_rewards"], k["pending_minor"])
+    assert total["closing"][1] == k["liability_minor"]

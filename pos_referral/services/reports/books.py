@@ -103,20 +103,28 @@ class Life:
             yield self.voucher_end, self.voucher_exit
 
 
-def _lives(conn: sa.Connection) -> list[Life]:
+def _lives(conn: sa.Connection, now: datetime) -> list[Life]:
+    """Every reward's life. A recorded time after ``now`` (another store's clock ahead, a made-up history)
+    counts as ``now``: what the database already says happened has happened, as the dashboard reads it."""
+
+    def seen(t: datetime | None) -> datetime | None:
+        return None if t is None else min(t, now)
+
     ended: dict[str, tuple[datetime, str]] = {}
     for reward_id, entry, at in conn.execute(
             sa.select(LedgerEntry.reward_id, LedgerEntry.entry, sa.func.min(LedgerEntry.at))
             .where(LedgerEntry.entry.in_(tuple(_EXIT_ENTRIES)), LedgerEntry.reward_id.is_not(None))
             .group_by(LedgerEntry.reward_id, LedgerEntry.entry)):
-        ended[str(reward_id)] = (at, _EXIT_ENTRIES[entry])
+        ended[str(reward_id)] = (min(at, now), _EXIT_ENTRIES[entry])
     rows = conn.execute(
         sa.select(Reward.id, Reward.amount_minor, Reward.status, Reward.created_at, Reward.released_at,
                   Code.code, Code.redeemed_at, Code.revoked_at, Code.expires_at)
         .select_from(Reward).outerjoin(Code, sa.and_(Code.code == Reward.voucher_code, Code.kind == "voucher")))
     lives = []
-    for rid, amount, status, created, released, code, redeemed, revoked, expires in rows:
+    for rid, amount, status, created_at, released_at, code, redeemed_at, revoked_at, expires in rows:
         exit_ = ended.get(rid)
+        created, released, redeemed, revoked = min(created_at, now), seen(released_at), seen(redeemed_at), \
+            seen(revoked_at)
         if status == "pending":
             lives.append(Life(amount, created, None, "", None, None, ""))
             continue
@@ -228,7 +236,7 @@ def build_books(ctx: StoreContext, rng: DateRange, by: str = "month") -> Books:
     spans = periods_of(rng, by, now)
     with UnitOfWork(ctx.db, write=False) as read:
         conn = read.conn
-        lives = _lives(conn)
+        lives = _lives(conn, now)
         discounts = [(at, int(a)) for at, a in conn.execute(
             sa.select(LedgerEntry.at, LedgerEntry.amount_minor).where(
                 LedgerEntry.entry == "voucher_redeemed", LedgerEntry.at >= rng.start, LedgerEntry.at <= now))]
