@@ -32,9 +32,9 @@ def _at_a_store() -> None:
 @bp.get("/")
 @manager_required
 def index() -> str:
-    """The search form."""
-    _at_a_store()
-    return render_template("manager/customers.html", found=None, subject="", staff_name=session.get("staff_name"))
+    """The search form (on central: where to make the request instead)."""
+    return render_template("manager/customers.html", found=None, subject="", staff_name=session.get("staff_name"),
+                           central=current_central() is not None)
 
 
 @bp.post("/find")
