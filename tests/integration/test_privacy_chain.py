@@ -18,8 +18,14 @@ from pos_referral.services.customers import CustomerInput
 from pos_referral.services.privacy.requests import export_customer, forget_customer
 from pos_referral.services.referral_codes import issue_code
 from tests.conftest import FakeClock
-from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central, \
-    till_balances
+from tests.postgres_support import (
+    CentralServer,
+    ChainStore,
+    fresh_database,
+    new_chain_store,
+    start_central,
+    till_balances,
+)
 
 pytestmark = pytest.mark.postgres
 ANN = "+4791234001"

@@ -15,6 +15,7 @@ from pos_referral.bootstrap import Store
 from pos_referral.cli import main
 from pos_referral.db.models import AuditEntry, Customer, LedgerEntry, OutboxEvent, PrintJob
 from pos_referral.db.models_promo import MailContact, MailMessage
+from pos_referral.services.customers import CustomerInput
 from pos_referral.services.landing_page import count_visit
 from pos_referral.services.mail.contacts import subscribe_customer
 from pos_referral.services.mail.outbox import queue_mail
@@ -23,7 +24,6 @@ from pos_referral.services.reports.books import build_books, figures
 from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.sales import SaleSeen, record_sale
-from pos_referral.services.customers import CustomerInput
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api, FakeClock
 
