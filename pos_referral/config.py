@@ -207,6 +207,8 @@ class RetentionSection(_Section):
 
     idempotency_days: int = Field(30, ge=1, le=3650)  # a replayed Idempotency-Key answers the same within this
     invite_mail_days: int = Field(90, ge=1, le=3650)  # an invited friend's address, if the mail was never sent
+    # landing visits (which code's page was opened, when, in which language): the report rollup keeps the counts
+    landing_visit_days: int = Field(400, ge=1, le=3650)
     purge_interval_seconds: float = Field(3600.0, gt=0)  # how often ``serve`` purges
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from pos_referral.central.adopted_releases import adopt_release
 from pos_referral.central.bulk import any_of, bulk_insert
+from pos_referral.central.forget import apply_forget
 from pos_referral.central.payloads import minor_units
 from pos_referral.db.base import table
 from pos_referral.db.models import Code, Customer, LedgerEntry, Redemption, Reward
@@ -273,6 +274,9 @@ class BatchApplier:
         kind = "unknown_voucher" if row is None else ("revoked_voucher_used" if row[1] else "voucher_double_use")
         self.conflict(kind, event_id, code, {"code": code, "sale_id": p["sale_id"], "first_sale": row and row[0],
                                              "customer_id": p["customer_id"]})
+
+    def _on_customer_forgotten(self, event_id: str, p: dict[str, Any]) -> None:
+        apply_forget(self, p)  # a privacy request at a store: erased here and, through the feed, everywhere
 
     def _on_sale_refunded(self, event_id: str, p: dict[str, Any]) -> None:
         self.flush()

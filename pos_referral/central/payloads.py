@@ -95,6 +95,14 @@ def optional_timestamp(value: Any) -> str | None:
     return timestamp(value, optional=True)
 
 
+def customer_ids(value: Any) -> str | None:
+    """A privacy request's customer ids: a short list of id strings."""
+    check = text(Customer.id)
+    if not isinstance(value, list) or not 0 < len(value) <= 100 or any(check(v) for v in value):
+        return "a list of 1 to 100 customer ids"
+    return None
+
+
 # field -> (required, check); a field absent and not required is fine
 _SPECS: dict[str, dict[str, tuple[bool, Check]]] = {
     "code_issued": {
@@ -125,6 +133,7 @@ _SPECS: dict[str, dict[str, tuple[bool, Check]]] = {
         "redemption_id": (True, text(Redemption.id)), "sale_id": (True, text(LedgerEntry.sale_id)),
         "amount": (True, money), "at": (True, timestamp),
     },
+    "customer_forgotten": {"customer_ids": (True, customer_ids), "at": (True, timestamp)},
     "card_offered": {
         "sale_id": (True, text(CardOffer.sale_id)), "offered": (True, boolean), "accepted": (True, boolean),
         "at": (True, timestamp), "till_id": (False, text(CardOffer.till_id, empty=True)),

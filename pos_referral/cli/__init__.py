@@ -13,6 +13,7 @@ from pos_referral.cli.init import init
 from pos_referral.cli.manager import audit, demo, manager, report
 from pos_referral.cli.options import Obj, PassDownGroup, shared_options
 from pos_referral.cli.printer import printer, receipt
+from pos_referral.cli.privacy import customer
 from pos_referral.cli.promo import mail, printer_sign, printer_staff_guide, signage_command
 from pos_referral.cli.proxy import proxy
 from pos_referral.cli.service import service
@@ -27,6 +28,7 @@ from pos_referral.logs import LEVELS, configure_console
     central, sync,  # the chain (cli/central.py)
     chain,  # a standalone shop joins a chain (cli/chain.py)
     manager, audit, report, demo,  # managers (cli/manager.py)
+    customer,  # privacy requests (cli/privacy.py)
     printer, receipt,  # the receipt printer (cli/printer.py)
     proxy,  # the receipt print proxy alone (cli/proxy.py)
     signage_command, mail,  # promotion (cli/promo.py)

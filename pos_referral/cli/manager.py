@@ -19,6 +19,7 @@ from pos_referral.config import Settings
 from pos_referral.config_sources import shop_config_file
 from pos_referral.services.audit import verify
 from pos_referral.services.demo import DemoPlan, generate
+from pos_referral.services.reports import books
 from pos_referral.services.reports import dashboard as reports
 from pos_referral.services.reports.date_range import RangeError, parse_range
 from pos_referral.services.reports.rollup import quarter_hours
@@ -72,14 +73,17 @@ def audit_verify(obj: Obj) -> None:
     sys.exit(1)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--from", "first", default=None, help="First local day, YYYY-MM-DD (default: 30 days ago).")
 @click.option("--to", "last", default=None, help="Last local day, YYYY-MM-DD (default: today).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True)
 @click.option("--table", default=None, help="Only this table (CSV: default all, one after another).")
-@click.pass_obj
-def report(obj: Obj, first: str | None, last: str | None, fmt: str, table: str | None) -> None:
-    """The manager report for a date range, as on the dashboard."""
+@click.pass_context
+def report(click_ctx: click.Context, first: str | None, last: str | None, fmt: str, table: str | None) -> None:
+    """The manager report for a date range, as on the dashboard (``report ledger``: the books)."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    obj: Obj = click_ctx.obj
     if table is not None and table not in reports.TABLES:
         raise click.BadParameter(f"one of {', '.join(reports.TABLES)}", param_hint="--table")
     store = obj.store()
@@ -149,3 +153,26 @@ def demo_settings(settings: Settings) -> Settings:
         copied.write_text(set_values(copied.read_text(encoding="utf-8"), {"server": {"data_dir": str(folder)}}),
                           encoding="utf-8")
     return settings.model_copy(update={"data_dir": folder})
+
+
+@report.command("ledger")
+@click.option("--from", "first", default=None, help="First local day, YYYY-MM-DD (default: 30 days ago).")
+@click.option("--to", "last", default=None, help="Last local day, YYYY-MM-DD (default: today).")
+@click.option("--period", type=click.Choice(["day", "month"]), default="month", show_default=True,
+              help="One row per local day or calendar month (and a total row).")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
+@click.pass_obj
+def report_ledger(obj: Obj, first: str | None, last: str | None, period: str, fmt: str) -> None:
+    """The books: reward liability per period (earned, released, redeemed, expired, voided, capped, clawed
+    back; outstanding at each period's end), reconciling with the dashboard's liability."""
+    store = obj.store()
+    try:
+        try:
+            rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
+        except RangeError as exc:
+            raise click.BadParameter(str(exc)) from None
+        result = books.build_books(store.ctx, rng, period)
+    finally:
+        store.close()
+    for chunk in books.to_csv(result, rng):
+        click.echo(chunk, nl=False)

@@ -36,6 +36,9 @@ class Customer(Base):
     language: so.Mapped[str] = so.mapped_column(sa.String(8), default="")
     store_no: so.Mapped[int] = so.mapped_column(default=0)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # set by ``customer forget`` (services/privacy/forget.py): contact data and name erased, the id kept for
+    # the anonymised ledger; a forgotten customer is never matched, named or mailed again
+    forgotten_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
 
 class Code(Base):

@@ -56,7 +56,8 @@ class CentralChange(Base):
     __tablename__ = "central_changes"
 
     id: so.Mapped[int] = so.mapped_column(_BIGINT_PK, primary_key=True)
-    kind: so.Mapped[str] = so.mapped_column(sa.String(20))  # voucher voucher_used revocation reward_status program
+    # voucher voucher_used revocation reward_status program forget
+    kind: so.Mapped[str] = so.mapped_column(sa.String(20))
     payload: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
 

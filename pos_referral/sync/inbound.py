@@ -18,6 +18,7 @@ from pos_referral.db.upsert import insert_ignore
 from pos_referral.domain.codes import Keyring
 from pos_referral.keystore import StoreSecrets, UnjoinedSecrets, save_secrets
 from pos_referral.services.context import StoreContext
+from pos_referral.services.privacy.erase import erase
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def apply_change(conn: sa.Connection, kind: str, payload: dict[str, Any], now: d
         conn.execute(sa.update(Reward).where(Reward.id == payload["reward_id"],
                                              Reward.status.in_(("pending", "released")))
                      .values(status=payload["status"]))
+    elif kind == "forget":  # a customer forgotten at some store of the chain: erase our copy too
+        erase(conn, [str(i) for i in payload["customer_ids"]], now)
     else:
         logger.warning("ignoring a change of unknown kind %r (newer central?)", kind)
 

@@ -64,7 +64,7 @@ def test_an_invited_friends_address_is_blanked_after_the_stated_days(config_path
     result = CliRunner().invoke(main, ["--config", str(config_path), "--data-dir", str(store.settings.data_dir),
                                        "db", "purge"])
     assert result.exit_code == 0, result.output
-    assert "purged 0 idempotency records and 1 invited friends' mail addresses" in result.output
+    assert "purged 0 idempotency records, 1 invited friends' mail addresses and 0 landing page visits" in result.output
     assert invitations(store) == [("", "cancelled"), ("new@example.com", "queued")]
 
 

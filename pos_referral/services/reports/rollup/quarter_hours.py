@@ -54,6 +54,7 @@ _WATERMARKS = table(ReportWatermark)
 VERSION = 3  # bump when FACTS or a fact's definition changes: the next catch-up rebuilds
 # (released and vouchers_redeemed came with the rewards source: its watermark starts at 0, so the first
 # catch-up after them reads every reward as new and builds both facts without rebuilding the others)
+VISITS_KEPT_FROM = "visits_kept_from"  # a report_watermarks row, not a source (see visits_kept_from)
 _lock = threading.Lock()  # one catch-up at a time in this process (others would only repeat the work)
 
 # source -> (table, row id column)
@@ -219,10 +220,21 @@ def _runs(buckets: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def visits_kept_from(conn: sa.Connection) -> int:
+    """The first quarter hour whose landing visits are still raw rows: older ones were purged after their
+    counts were rolled up (services/retention.py), so the rollup keeps those counts and never recomputes them."""
+    return int(conn.execute(sa.select(_WATERMARKS.c.value).where(_WATERMARKS.c.source == VISITS_KEPT_FROM))
+               .scalar() or 0)
+
+
 def _rewrite(db: Database, fact: str, first: int, last: int) -> None:
     """Replace the rollup rows of ``fact`` for buckets first..last by a fresh computation (one transaction)."""
     with UnitOfWork(db, write=True) as uow:
         conn = uow.conn
+        if fact == "visits":
+            first = max(first, visits_kept_from(conn))
+            if first > last:
+                return
         conn.execute(sa.delete(_ROLLUP).where(_ROLLUP.c.fact == fact, _ROLLUP.c.bucket >= first,
                                               _ROLLUP.c.bucket <= last))
         rows = conn.execute(_recompute(fact, instant(first), instant(last + 1), conn.dialect.name)).all()
