@@ -1,4 +1,5 @@
-"""Store commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade|purge``, ``staff add``."""
+"""Store commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade|purge``, ``staff add``
+(``db backup|restore`` are in cli/backups.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from pos_referral.cli.serving import (
     say_where_things_are,
 )
 from pos_referral.db import migrate
+from pos_referral.run_lock import AlreadyRunning, ServeLock
 from pos_referral.services import retention
+from pos_referral.services.ops.upgrade import UpgradeError, safe_upgrade
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.services.tills import TillError, add_till
@@ -34,7 +37,15 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
     server = settings.config.server
     check_port_free(server.host, server.port)  # before the database, workers and printer are touched
     check_fonts(settings)
-    store = build_store(settings)
+    try:  # held while serving: `db restore` refuses while it is (run_lock.py)
+        lock = ServeLock(settings.data_dir)
+    except AlreadyRunning as exc:
+        raise click.ClickException(f"{exc}: stop it first, or give another --data-dir") from None
+    try:
+        store = build_store(settings)
+    except UpgradeError as exc:
+        lock.release()
+        raise click.ClickException(str(exc)) from None
     app = create_app(store=store)
     start_store_workers(store)
     click.echo(f"pos-referral store {settings.config.store.number} on http://{server.host}:{server.port} "
@@ -48,6 +59,7 @@ def serve(obj: Obj, host: str | None, port: int | None) -> None:
         raise port_error(exc, server.host, server.port) from None
     finally:
         store.close()
+        lock.release()
 
 
 @click.group()
@@ -97,11 +109,16 @@ def db() -> None:
 @click.argument("revision", default="head")
 @click.pass_obj
 def db_upgrade(obj: Obj, revision: str) -> None:
-    """Migrate the schema up (default: to the newest)."""
-    store = build_store(obj.settings(), migrate_schema=False)
+    """Migrate the schema up (default: to the newest), after a verified backup when a migration is pending."""
+    settings = obj.settings()
+    store = build_store(settings, migrate_schema=False)
     try:
-        migrate.upgrade(store.db, revision)
+        backup = safe_upgrade(store.db, settings, now=store.ctx.clock(), revision=revision)
+        if backup is not None:
+            click.echo(f"backup before the upgrade: {backup.path}")
         click.echo(f"schema at {migrate.current_revision(store.db)}")
+    except UpgradeError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
 

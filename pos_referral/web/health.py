@@ -2,7 +2,8 @@
 
 ``printer.state`` is one of ready, paper_low, paper_out, cover_open, offline, unknown (null: no printer);
 ``sync.mode`` is standalone (no sync), central (the chain's central service) or chain, with
-``sync.state`` ok or late (services/health.py).
+``sync.state`` ok or late (services/health.py); ``backup.state`` is ok, late, failed (with ``error``), none
+(no backup yet) or off, with the newest good backup's time, file and size (services/ops/backup_status.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from pos_referral.services.health import database_health, sync_health
+from pos_referral.services.ops.backup_status import backup_health
 from pos_referral.web.auth import current_central, current_store
 
 bp = Blueprint("health", __name__)
@@ -24,5 +26,8 @@ def healthz() -> tuple[Response, int]:
     if body["database"] != "ok":
         body["status"] = "degraded"
     body["printer"] = store.printer_status()
-    body["sync"] = {"mode": "central"} if current_central() is not None else sync_health(store.ctx)
+    central = current_central() is not None
+    body["sync"] = {"mode": "central"} if central else sync_health(store.ctx)
+    if not central:  # a store's backups (services/ops/): state ok, late, failed, none or off
+        body["backup"] = backup_health(store.settings, store.ctx.clock())
     return jsonify(body), 200 if body["status"] == "ok" else 503
