@@ -60,7 +60,7 @@ def test_the_newest_backup_reaches_central_which_keeps_three_per_store(
 
 def test_a_store_out_of_reach_of_central_records_it_and_sends_later(
         chain: tuple[Central, CentralServer, ChainStore], clock: FakeClock) -> None:
-    central, server, shop = chain
+    central, _, shop = chain
     settings = with_backup(shop.store.settings, send_to_central=True)
     central_link = settings.config.central.model_copy(update={"token": "wrong-token"})
     wrong = settings.model_copy(update={"config": settings.config.model_copy(update={"central": central_link})})

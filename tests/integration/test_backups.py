@@ -12,13 +12,15 @@ import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 
-from pos_referral.bootstrap import Store
+from pos_referral import create_app
+from pos_referral.bootstrap import Store, build_store
 from pos_referral.cli import main
-from pos_referral.config import Settings
+from pos_referral.config import Settings, load_settings
 from pos_referral.db.engine import database_path
 from pos_referral.run_lock import ServeLock, serve_running
 from pos_referral.services.ops.backup import backup_folder, list_backups
 from pos_referral.services.ops.backup_schedule import ScheduledBackups
+from pos_referral.services.tills import add_till
 from tests.conftest import Api, FakeClock
 from tests.integration.test_manager_pages import sign_in
 
@@ -167,3 +169,22 @@ def test_a_failing_backup_is_shown_and_logged_once_and_the_shop_goes_on(
         rounds()
     assert any("backups work again" in r.getMessage() for r in caplog.records)
     assert client.get("/healthz").get_json()["backup"]["state"] == "ok"
+
+
+def test_a_backup_restored_on_a_new_machine_knows_the_shops_codes_and_customers(
+        store: Store, api: Api, config_path: Path, tmp_path: Path, clock: FakeClock) -> None:
+    ann = api.issue(phone="+4791112222")
+    sell(api, 1)
+    assert cli(store, config_path, "db", "backup").exit_code == 0
+    [backup] = list_backups(backup_folder(store.settings))
+    new_data = tmp_path / "new-machine"  # the old PC is gone: only the backup folder (a USB drive) is left
+    result = CliRunner().invoke(main, ["--config", str(config_path), "--data-dir", str(new_data),
+                                       "db", "restore", str(backup), "--yes"])
+    assert result.exit_code == 0, result.output
+    moved = build_store(load_settings(config_path, data_dir=new_data, environ={}), clock=clock)
+    try:
+        till = Api(create_app(store=moved, test_config={"TESTING": True}).test_client(), add_till(moved.ctx, "T9"))
+        assert till.quote(ann["code"], email="new-friend@example.com")["eligible"] is True
+        assert till.quote(ann["code"], phone="+4791112222")["reason"] == "self_referral"  # the pepper came along
+    finally:
+        moved.close()

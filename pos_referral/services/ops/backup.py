@@ -6,7 +6,8 @@ copy ends). A file copy of a live WAL database is never made: it may miss commit
 a page half written. The copy is written as ``<name>.partial`` (0600 from its first byte), switched to a
 single-file journal, checked (``PRAGMA integrity_check``, the Alembic revision is one this version knows,
 row counts), synced to disk and only then renamed to its final name, so every ``*.db`` in the folder is a
-verified backup. Retention keeps the newest of each of the last N days, weeks and months.
+verified backup. The shop's ``secrets.json`` is kept beside them (the database is useless without it).
+Retention keeps the newest of each of the last N days, weeks and months.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.engine import database_path
-from pos_referral.private_files import private_dir, private_file
+from pos_referral.keystore import FILE_NAME as SECRETS_FILE
+from pos_referral.private_files import private_dir, private_file, replace_private
 
 logger = logging.getLogger(__name__)
 
@@ -180,9 +182,22 @@ def take_backup(settings: Settings, *, now: datetime, label: str = "", folder: P
     except BackupError:
         partial.unlink(missing_ok=True)
         raise
+    keep_secrets_copy(settings.data_dir, folder)
     backup = Backup(final, final.stat().st_size, now, time.perf_counter() - started, verified)
     logger.info("backup %s: %s bytes in %.1f s (%s)", final.name, backup.size, backup.seconds, verified.line())
     return backup
+
+
+def keep_secrets_copy(data_dir: Path, folder: Path) -> None:
+    """``secrets.json`` beside the backups (0600), rewritten when it changed: a database restored on a new
+    machine is no use without its code keys and identity pepper, which are never inside the database."""
+    source = data_dir / SECRETS_FILE
+    if not source.exists():
+        return
+    data = source.read_bytes()
+    target = folder / SECRETS_FILE
+    if not target.exists() or target.read_bytes() != data:
+        replace_private(target, data)
 
 
 def to_keep(backups: Iterable[Path], *, daily: int, weekly: int, monthly: int) -> set[Path]:

@@ -6,7 +6,8 @@ or a bad copy never leaves the shop without a database. The current database is 
 — its WAL checkpointed into it and the journal switched off WAL, which SQLite allows only when no other
 connection has it open — and renamed ``<name>.replaced-<time>``; a database too damaged to open is moved
 aside with its ``-wal``/``-shm`` under the same new name, so it stays readable as it was. Nothing of the old
-database's WAL state is left beside the restored file: a stale ``-wal`` would be replayed into it.
+database's WAL state is left beside the restored file: a stale ``-wal`` would be replayed into it. On a new
+machine (no ``secrets.json`` in the data folder) the copy kept beside the backups is taken too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from pos_referral.config import Settings
 from pos_referral.db.engine import database_path
+from pos_referral.keystore import FILE_NAME as SECRETS_FILE
+from pos_referral.private_files import private_dir, replace_private
 from pos_referral.run_lock import serve_running
 from pos_referral.services.ops.backup import BackupError, Verified, copy_database, sync_folder, verify
 
@@ -87,6 +90,7 @@ def restore_file(settings: Settings, source: Path, *, now: datetime, label: str 
     if check_serve and serve_running(data_dir):
         raise RestoreError(f"not restored: pos-referral serve is running on {data_dir}; stop the service first "
                            "(e.g. sudo systemctl stop pos-referral), then restore")
+    private_dir(data_dir)  # a new machine: the data folder may not be there yet
     incoming = live.with_name(live.name + ".restoring")
     try:
         for path in (incoming, *(incoming.with_name(incoming.name + s) for s in SIDE_FILES)):
@@ -105,6 +109,9 @@ def restore_file(settings: Settings, source: Path, *, now: datetime, label: str 
         live.with_name(live.name + suffix).unlink(missing_ok=True)
     os.replace(incoming, live)
     sync_folder(live.parent)
+    secrets = source.parent / SECRETS_FILE
+    if not (data_dir / SECRETS_FILE).exists() and secrets.exists():  # a new machine: the keys from beside the backup
+        replace_private(data_dir / SECRETS_FILE, secrets.read_bytes())
     logger.warning("database restored from %s (%s); the one it replaced is %s", source, verified.line(), replaced)
     return Restored(live, replaced, verified)
 
