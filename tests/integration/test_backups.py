@@ -188,3 +188,20 @@ def test_a_backup_restored_on_a_new_machine_knows_the_shops_codes_and_customers(
         assert till.quote(ann["code"], phone="+4791112222")["reason"] == "self_referral"  # the pepper came along
     finally:
         moved.close()
+
+
+def test_codes_printed_after_the_backup_are_never_minted_again_after_a_restore(
+        store: Store, api: Api, config_path: Path, clock: FakeClock) -> None:
+    api.issue(phone="+4791110000")
+    assert cli(store, config_path, "db", "backup").exit_code == 0
+    [backup] = list_backups(backup_folder(store.settings))
+    printed = {api.issue(phone=f"+47911100{i:02d}")["code"] for i in range(1, 4)}  # on receipts, then lost
+    store.close()
+    assert cli(store, config_path, "db", "restore", str(backup), "--yes").exit_code == 0
+    again = build_store(store.settings, clock=clock)
+    try:
+        till = Api(create_app(store=again, test_config={"TESTING": True}).test_client(), api.token)
+        new = {till.issue(phone=f"+47922200{i:02d}")["code"] for i in range(3)}
+    finally:
+        again.close()
+    assert not new & printed

@@ -7,7 +7,8 @@ or a bad copy never leaves the shop without a database. The current database is 
 connection has it open — and renamed ``<name>.replaced-<time>``; a database too damaged to open is moved
 aside with its ``-wal``/``-shm`` under the same new name, so it stays readable as it was. Nothing of the old
 database's WAL state is left beside the restored file: a stale ``-wal`` would be replayed into it. On a new
-machine (no ``secrets.json`` in the data folder) the copy kept beside the backups is taken too.
+machine (no ``secrets.json`` in the data folder) the copy kept beside the backups is taken too. The code
+counters are carried over from the replaced database, so no code already printed is minted again.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def restore_file(settings: Settings, source: Path, *, now: datetime, label: str 
         incoming.unlink(missing_ok=True)
         raise RestoreError(f"not restored: another program has {live} open (a pos-referral command?); "
                            "stop it first")
+    if live.exists():
+        carry_code_sequences(live, incoming)
     replaced = set_aside(live, label, now) if live.exists() else None
     for suffix in SIDE_FILES:  # never a stale -wal or -shm beside the restored file
         live.with_name(live.name + suffix).unlink(missing_ok=True)
@@ -127,3 +130,28 @@ def _opened_elsewhere(live: Path) -> bool:
     except sqlite3.Error:
         return False  # cannot be read at all: damaged, not held; it is set aside as it is
     return True
+
+
+def carry_code_sequences(old: Path, new: Path) -> None:
+    """The code counters (``referral:<key id>``, ``voucher:<key id>``) never go back: codes minted after the
+    backup are on customers' receipts, and minting their numbers again would give two people one code."""
+    try:
+        src = sqlite3.connect(f"{old.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
+        try:
+            rows = src.execute("SELECT name, value FROM counters WHERE name LIKE 'referral:%' "
+                               "OR name LIKE 'voucher:%'").fetchall()
+        finally:
+            src.close()
+    except sqlite3.Error:
+        logger.warning("the code counters of %s are unreadable: codes minted after the backup may be minted again",
+                       old)
+        return
+    dst = sqlite3.connect(new, isolation_level=None)
+    try:
+        dst.execute("BEGIN IMMEDIATE")
+        for name, value in rows:
+            dst.execute("INSERT INTO counters (name, value) VALUES (?, ?) "
+                        "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)", (name, value))
+        dst.execute("COMMIT")
+    finally:
+        dst.close()
