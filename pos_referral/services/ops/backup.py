@@ -156,6 +156,13 @@ def sync_folder(folder: Path) -> None:
         _sync(folder)
 
 
+def _drop_stale_partials(folder: Path) -> None:
+    """A ``.partial`` a day old was left by a backup that died (power cut, kill): never a backup, only space."""
+    for path in folder.glob("pos-referral-*.db.partial"):
+        if time.time() - path.stat().st_mtime > 86_400:
+            path.unlink(missing_ok=True)
+
+
 def take_backup(settings: Settings, *, now: datetime, label: str = "", folder: Path | None = None) -> Backup:
     """Back the store's database up into the backup folder, verify the copy, and keep it (or raise)."""
     source = database_path(settings.data_dir)
@@ -170,6 +177,7 @@ def take_backup(settings: Settings, *, now: datetime, label: str = "", folder: P
     partial = final.with_name(final.name + ".partial")
     started = time.perf_counter()
     try:
+        _drop_stale_partials(folder)
         partial.unlink(missing_ok=True)
         copy_database(source, partial, busy_timeout=settings.config.server.busy_timeout_seconds)
         verified = verify(partial)
