@@ -4,6 +4,8 @@ the backup started, and one of them restored with ``db restore`` is the shop as 
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -74,6 +76,10 @@ def test_backups_during_eight_tills_hold_every_acknowledged_redemption(server: S
         before = {rid for at_, rid in acked if at_ < started}
         assert before <= _ids(backup.path), backup.path
     started, chosen = next((s, b) for s, b in backups[1:] if 0 < sum(a < s for a, _ in acked) < len(acked))
+    refused = subprocess.run([sys.executable, "-m", "pos_referral", "--config", str(server.config), "--data-dir",
+                              str(server.data_dir), "db", "restore", str(chosen.path), "--yes"],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "serve is running" in refused.stderr  # the real serve holds its lock
     server.stop()
     out = cli(server.config, server.data_dir, "db", "restore", str(chosen.path), "--yes")
     assert "restored" in out
