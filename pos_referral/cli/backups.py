@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from pos_referral.chain_link import load_link
 from pos_referral.cli.options import Obj
 from pos_referral.db import migrate
 from pos_referral.services.ops.backup import BackupError, backup_folder, take_backup
@@ -60,11 +59,6 @@ def db_restore(obj: Obj, file: Path, assume_yes: bool) -> None:
     click.echo(f"verified: {restored.verified.line()}")
     if restored.replaced is not None:
         click.echo(f"the database it replaced is kept as {restored.replaced}")
-    if settings.config.central.url or load_link(settings.data_dir) is not None:
-        click.echo("Warning: this shop is in a chain. Central already has the events this store sent after the "
-                   "backup was taken, and the store's next events take their sequence numbers again, which "
-                   "central ignores: tell whoever runs central before selling (a known limitation, see "
-                   "docs/architecture.md, 'Backups, restore, upgrades').", err=True)
     head = migrate.head_revision()
     if restored.verified.revision != head:
         click.echo(f"its schema ({restored.verified.revision}) is older than this version's ({head}): the next "

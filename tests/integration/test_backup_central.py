@@ -3,19 +3,27 @@ store and refuses a damaged or foreign upload."""
 
 from __future__ import annotations
 
+import itertools
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from pos_referral.bootstrap import Central
+from pos_referral.bootstrap import Central, build_store
 from pos_referral.central.backups import central_backup_folder
+from pos_referral.db.models import Redemption
+from pos_referral.domain.identity import normalise_phone
+from pos_referral.services.customers import CustomerInput
 from pos_referral.services.ops.backup import backup_folder, list_backups, verify
 from pos_referral.services.ops.backup_schedule import ScheduledBackups
 from pos_referral.services.ops.backup_status import read_status
+from pos_referral.services.ops.restore import restore_file
+from pos_referral.services.referral_codes import issue_code
 from pos_referral.sync.backup_upload import file_sha256, sender_for
 from pos_referral.sync.client import CentralClient, Rejected
+from pos_referral.sync.relay import Relay
 from tests.conftest import FakeClock
 from tests.integration.test_backups import with_backup
 from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central
@@ -92,3 +100,35 @@ def test_central_refuses_a_damaged_upload_and_a_name_of_another_store(
     with pytest.raises(Rejected, match="wrong_store"):
         client._call("PUT", f"/sync/v1/backup?{query}", other.read_bytes())
     assert not list((central_backup_folder(central.ctx.settings) / "S001").glob("*"))
+
+
+def _sale(shop: ChainStore, n: int) -> None:
+    code = issue_code(shop.store.ctx, CustomerInput(identity=normalise_phone(f"+479500{n:04d}")), channel="api",
+                      till_id="T1").code
+    assert isinstance(shop.redeem(code, f"+479600{n:04d}"), dict)
+
+
+def test_a_chain_store_restored_to_an_older_backup_sends_its_next_sales_to_central(
+        chain: tuple[Central, CentralServer, ChainStore], clock: FakeClock, tmp_path: Path) -> None:
+    central, server, shop = chain
+    _sale(shop, 1)
+    shop.relay.sync()
+    ScheduledBackups(shop.store.settings, clock)()
+    [backup] = list_backups(backup_folder(shop.store.settings))
+    _sale(shop, 2)  # after the backup, and already at central
+    shop.relay.sync()
+    settings = shop.store.settings
+    shop.store.close()
+    restore_file(settings, backup, now=clock())
+    again = build_store(settings, clock=clock)
+    try:
+        restored = ChainStore(again, Relay(again.ctx, CentralClient(server.url, settings.config.central.token,
+                                                                     timeout=5), base_delay=0.01, max_delay=0.2),
+                              sales=itertools.count(10))  # new sale ids: the till's own numbering goes on
+        _sale(restored, 3)  # the first sale after the restore
+        restored.relay.sync()
+        with central.ctx.db.write_engine.connect() as conn:
+            at_central = conn.execute(sa.select(sa.func.count()).select_from(Redemption)).scalar_one()
+        assert at_central == 3  # the sale after the restore reached central: no event number was reused
+    finally:
+        again.close()

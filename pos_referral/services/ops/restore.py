@@ -8,7 +8,8 @@ connection has it open — and renamed ``<name>.replaced-<time>``; a database to
 aside with its ``-wal``/``-shm`` under the same new name, so it stays readable as it was. Nothing of the old
 database's WAL state is left beside the restored file: a stale ``-wal`` would be replayed into it. On a new
 machine (no ``secrets.json`` in the data folder) the copy kept beside the backups is taken too. The code
-counters are carried over from the replaced database, so no code already printed is minted again.
+counters and the outbox written after the backup are carried over from the replaced database
+(``carry_forward``): no code already printed is minted again, no event number central has seen is reused.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pos_referral.db.engine import database_path
 from pos_referral.keystore import FILE_NAME as SECRETS_FILE
 from pos_referral.private_files import private_dir, replace_private
 from pos_referral.run_lock import serve_running
+from pos_referral.services.mail.status import CURSOR as MAIL_CURSOR
 from pos_referral.services.ops.backup import BackupError, Verified, copy_database, sync_folder, verify
 
 logger = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ def restore_file(settings: Settings, source: Path, *, now: datetime, label: str 
         raise RestoreError(f"not restored: another program has {live} open (a pos-referral command?); "
                            "stop it first")
     if live.exists():
-        carry_code_sequences(live, incoming)
+        carry_forward(live, incoming)
     replaced = set_aside(live, label, now) if live.exists() else None
     for suffix in SIDE_FILES:  # never a stale -wal or -shm beside the restored file
         live.with_name(live.name + suffix).unlink(missing_ok=True)
@@ -132,26 +134,45 @@ def _opened_elsewhere(live: Path) -> bool:
     return True
 
 
-def carry_code_sequences(old: Path, new: Path) -> None:
-    """The code counters (``referral:<key id>``, ``voucher:<key id>``) never go back: codes minted after the
-    backup are on customers' receipts, and minting their numbers again would give two people one code."""
+def carry_forward(old: Path, new: Path) -> None:
+    """What must never go back when an older backup replaces ``old`` (written into ``new`` before the swap):
+
+    - the code counters (``referral:<key id>``, ``voucher:<key id>``): codes minted after the backup are on
+      customers' receipts, and minting their numbers again would give two people one code;
+    - the outbox after the backup's last event: central may already hold those seqs (it keeps nothing at or
+      below a store's cursor, central/ingest.py), so the store's next events must be numbered after them;
+      they go to central as they were (sent or not), and the mail planner's cursor moves past them.
+    """
     try:
         src = sqlite3.connect(f"{old.resolve().as_uri()}?mode=ro", uri=True, timeout=2)
         try:
-            rows = src.execute("SELECT name, value FROM counters WHERE name LIKE 'referral:%' "
-                               "OR name LIKE 'voucher:%'").fetchall()
+            counters = src.execute("SELECT name, value FROM counters WHERE name LIKE 'referral:%' "
+                                   "OR name LIKE 'voucher:%' OR name = ?", (MAIL_CURSOR,)).fetchall()
+            columns = [row[1] for row in src.execute("PRAGMA table_info(outbox)")]
         finally:
             src.close()
     except sqlite3.Error:
-        logger.warning("the code counters of %s are unreadable: codes minted after the backup may be minted again",
-                       old)
+        logger.warning("%s is unreadable: codes minted and events written after the backup cannot be carried "
+                       "over", old)
         return
-    dst = sqlite3.connect(new, isolation_level=None)
+    dst = sqlite3.connect(new.resolve().as_uri(), uri=True, isolation_level=None)  # uri: ATTACH reads ?mode=ro
     try:
+        keep = [c for c in (row[1] for row in dst.execute("PRAGMA table_info(outbox)")) if c in columns]
+        listed = ", ".join(f'"{c}"' for c in keep)
+        dst.execute("ATTACH DATABASE ? AS old", (f"{old.resolve().as_uri()}?mode=ro",))
         dst.execute("BEGIN IMMEDIATE")
-        for name, value in rows:
+        for name, value in counters:
             dst.execute("INSERT INTO counters (name, value) VALUES (?, ?) "
                         "ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)", (name, value))
+        tail = dst.execute(f"INSERT INTO main.outbox ({listed}) SELECT {listed} FROM old.outbox "
+                           "WHERE seq > (SELECT coalesce(max(seq), 0) FROM main.outbox) "
+                           "AND event_id NOT IN (SELECT event_id FROM main.outbox) ORDER BY seq").rowcount
         dst.execute("COMMIT")
+        dst.execute("DETACH DATABASE old")
+    except sqlite3.Error as exc:
+        logger.warning("codes and events after the backup could not be carried over from %s: %s", old, exc)
+        return
     finally:
         dst.close()
+    if tail:
+        logger.warning("%s outbox events written after the backup are kept (central may hold them already)", tail)
