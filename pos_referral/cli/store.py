@@ -19,6 +19,7 @@ from pos_referral.cli.serving import (
 from pos_referral.db import migrate
 from pos_referral.run_lock import AlreadyRunning, ServeLock
 from pos_referral.services import retention
+from pos_referral.services.ops.backup import BackupError, take_backup
 from pos_referral.services.ops.upgrade import UpgradeError, safe_upgrade
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
@@ -138,9 +139,16 @@ def db_purge(obj: Obj) -> None:
 @click.argument("revision")
 @click.pass_obj
 def db_downgrade(obj: Obj, revision: str) -> None:
-    """Migrate the schema down to REVISION ('base' removes every table)."""
-    store = build_store(obj.settings(), migrate_schema=False)
+    """Migrate the schema down to REVISION ('base' removes every table), after a verified backup."""
+    settings = obj.settings()
+    store = build_store(settings, migrate_schema=False)
     try:
+        if migrate.table_names(store.db):
+            try:
+                backup = take_backup(settings, now=store.ctx.clock(), label="before-downgrade")
+            except BackupError as exc:
+                raise click.ClickException(f"not downgraded: {exc}") from None
+            click.echo(f"backup before the downgrade: {backup.path}")
         migrate.downgrade(store.db, revision)
         click.echo(f"schema at {migrate.current_revision(store.db)}")
     finally:

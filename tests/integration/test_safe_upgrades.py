@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from pos_referral.bootstrap import Store, build_store
+from pos_referral.cli import main
 from pos_referral.db import migrate
 from pos_referral.db.engine import database_path, open_database, sqlite_url
 from pos_referral.db.models import Code, Customer, LedgerEntry, Redemption, Reward
@@ -118,6 +120,26 @@ def test_a_failed_migration_leaves_the_old_database_in_place_and_says_how_to_go_
         conn.close()
     assert not live.with_name(live.name + "-wal").exists() or live.with_name(live.name + "-wal").stat().st_size == 0
     (broken_migrations / "versions" / "9999_broken.py").unlink()  # the old version starts as before
+    again = build_store(store.settings, clock=clock)
+    try:
+        assert counts(again) == before
+    finally:
+        again.close()
+
+
+def test_db_downgrade_and_db_upgrade_each_back_up_first_and_say_where(
+        store: Store, api: Api, clock: FakeClock, config_path: Path) -> None:
+    before = shop_with_history(store, api, clock)
+    store.close()
+    args = ["--config", str(config_path), "--data-dir", str(store.settings.data_dir), "db"]
+    down = CliRunner().invoke(main, [*args, "downgrade", PREVIOUS])
+    assert down.exit_code == 0, down.output
+    [kept] = list_backups(backup_folder(store.settings), label="before-downgrade")
+    assert f"backup before the downgrade: {kept}" in down.output and verify(kept).revision == migrate.head_revision()
+    up = CliRunner().invoke(main, [*args, "upgrade"])
+    assert up.exit_code == 0, up.output
+    [backup] = list_backups(backup_folder(store.settings), label=BEFORE_UPGRADE)
+    assert f"backup before the upgrade: {backup}" in up.output and f"schema at {migrate.head_revision()}" in up.output
     again = build_store(store.settings, clock=clock)
     try:
         assert counts(again) == before
