@@ -27,6 +27,7 @@ from pos_referral.scanner.events import ScanBus
 from pos_referral.services import audit
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import has_customers
+from pos_referral.services.ops.upgrade import safe_upgrade
 from pos_referral.services.print_worker import PrintWorker
 from pos_referral.services.rate_limits import FailureLimiter, Limits
 from pos_referral.services.rewards import ReleaseSummary
@@ -133,8 +134,8 @@ def build_store(
     private_database(database_path(settings.data_dir))  # data folder 0700, database (and -wal, -shm) 0600
     db = open_database(sqlite_url(settings.data_dir), pool_size=settings.config.server.threads + 2,
                        busy_timeout=settings.config.server.busy_timeout_seconds)
-    if migrate_schema:
-        migrate.upgrade(db)
+    if migrate_schema:  # a verified backup first when a migration is pending; the old database back on failure
+        safe_upgrade(db, settings, now=clock())
     settings = with_adopted_programs(settings, db)  # a chain's programs from central override the files
     settings = with_chain_link(settings)  # a shop that joined a chain later: central's address (chain_link.py)
     secrets = load_or_create_secrets(settings.data_dir)

@@ -129,6 +129,10 @@ class CentralSection(_Section):
     token: str = ""
     sync_interval_seconds: float = Field(10.0, gt=0)
     voucher_offline_allowance: int = Field(0, ge=0)
+    # on central: where the stores' backups ([backup] send_to_central) are kept, and how many per store
+    backup_folder: str = ""  # empty: <data_dir>/store-backups
+    backups_per_store: int = Field(3, ge=1, le=100)
+    backup_max_mb: int = Field(4096, ge=1)  # a larger upload is refused (413)
 
 
 class SecuritySection(_Section):
@@ -212,6 +216,18 @@ class RetentionSection(_Section):
     purge_interval_seconds: float = Field(3600.0, gt=0)  # how often ``serve`` purges
 
 
+class BackupSection(_Section):
+    """Online backups of the store's database (services/ops/): where, how often, how many are kept."""
+
+    enabled: bool = True  # ``serve`` backs up on its own every ``every_hours``
+    folder: str = ""  # empty: <data_dir>/backups; a relative path is inside the data folder
+    every_hours: float = Field(24.0, gt=0, le=24 * 31)
+    keep_daily: int = Field(7, ge=1, le=366)  # the newest backup of each of the last N days with one
+    keep_weekly: int = Field(4, ge=0, le=520)  # ... of each of the last N weeks
+    keep_monthly: int = Field(12, ge=0, le=1200)  # ... of each of the last N months
+    send_to_central: bool = False  # a chain store also sends its newest verified backup to central
+
+
 class ProxySection(_Section):
     """The receipt print proxy: the POS prints to ``listen``, bytes go on to ``[printer]`` with a footer added."""
 
@@ -259,6 +275,7 @@ class StoreConfig(_Section):
     rewards: RewardsSection = RewardsSection()
     mail: MailSection = MailSection()
     retention: RetentionSection = RetentionSection()
+    backup: BackupSection = BackupSection()
     proxy: ProxySection = ProxySection()
     log: LogSection = LogSection()
 

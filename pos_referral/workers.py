@@ -21,9 +21,11 @@ from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services import retention
 from pos_referral.services.mail.worker import MailWorker
+from pos_referral.services.ops.backup_schedule import ScheduledBackups
 from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
 from pos_referral.services.reports.rollup.quarter_hours import CATCH_UP_SECONDS, QuietCatchUp
 from pos_referral.services.rewards import release_due_rewards
+from pos_referral.sync.backup_upload import sender_for
 from pos_referral.sync.client import Rejected, Unavailable
 from pos_referral.sync.relay import Relay, relay_for
 
@@ -84,7 +86,7 @@ class CentralWatch:
 
 
 def start_store_workers(store: Store) -> None:
-    """Sync relay or reward release, serial scanner, print queue, mail, report catch-up (``serve``)."""
+    """Sync relay or reward release, serial scanner, print queue, mail, backups, report catch-up (``serve``)."""
     settings, ctx = store.settings, store.ctx
     config = settings.config
     if config.central.url:  # in a chain central releases rewards; the relay ships events and pulls vouchers
@@ -122,6 +124,9 @@ def start_store_workers(store: Store) -> None:
     # stated retention (services/retention.py): old idempotency records and invited friends' addresses
     _start(store, PeriodicTask("retention-purge", config.retention.purge_interval_seconds,
                                lambda: retention.purge(ctx), at_once=True))
+    if config.backup.enabled:  # online backups when due (services/ops/), a chain store's newest to central
+        backups = ScheduledBackups(settings, ctx.clock, sender_for(settings))
+        _start(store, PeriodicTask("backups", backups.interval, backups, at_once=True))
     # the report rollups caught up in the background while the shop is quiet, so a dashboard has little left
     # to fold in; at once: what a restart left is folded in before the shop gets busy
     _start(store, PeriodicTask("report-rollup", CATCH_UP_SECONDS, QuietCatchUp(store.db, ctx.tz, ctx.clock),

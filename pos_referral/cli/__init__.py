@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pos_referral.cli.backups import db_backup, db_restore
 from pos_referral.cli.central import central, sync
 from pos_referral.cli.chain import chain
 from pos_referral.cli.init import init
@@ -53,6 +54,9 @@ def main(ctx: click.Context, config: Path | None, data_dir: Path | None, verbose
 # the promotion prints (cli/promo.py) are printer commands too: ``printer sign``, ``printer staff-guide``
 printer.add_command(printer_sign)
 printer.add_command(printer_staff_guide)
+# backups are database commands: ``db backup``, ``db restore FILE`` (cli/backups.py)
+db.add_command(db_backup)
+db.add_command(db_restore)
 
 
 def run() -> None:

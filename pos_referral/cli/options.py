@@ -12,6 +12,7 @@ import click
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import ConfigError, Settings, load_settings
 from pos_referral.logs import LEVELS, configure_console
+from pos_referral.services.ops.upgrade import UpgradeError
 
 OptionFactory = Callable[[], list[click.Parameter]]
 
@@ -33,7 +34,10 @@ class Obj:
         return self._settings
 
     def store(self, **overrides: Any) -> Store:
-        return build_store(self.settings(**overrides))
+        try:
+            return build_store(self.settings(**overrides))
+        except UpgradeError as exc:  # a failed schema upgrade: where the database is and how to go back
+            raise click.ClickException(str(exc)) from None
 
 
 class PassDownGroup(click.Group):

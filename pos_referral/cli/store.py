@@ -1,4 +1,5 @@
-"""Store commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade|purge``, ``staff add``."""
+"""Store commands: ``serve``, ``till add``, ``rewards release``, ``db upgrade|downgrade|purge``, ``staff add``
+(``db backup|restore`` are in cli/backups.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ from pos_referral.cli.serving import (
 )
 from pos_referral.config import Settings
 from pos_referral.db import migrate
+from pos_referral.run_lock import AlreadyRunning, ServeLock
 from pos_referral.services import retention
+from pos_referral.services.ops.backup import BackupError, take_backup
+from pos_referral.services.ops.upgrade import UpgradeError, safe_upgrade
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.services.tills import TillError, add_till
@@ -48,18 +52,27 @@ def serve(obj: Obj, host: str | None, port: int | None, stop_on_stdin_close: boo
     check_proxy(settings)
     check_fonts(settings)
     log_file = start_log_file(settings, obj.log_level)
+    try:  # held while serving: `db restore` refuses while it is (run_lock.py)
+        lock = ServeLock(settings.data_dir)
+    except AlreadyRunning as exc:
+        stop_log_file(log_file)
+        raise click.ClickException(f"{exc}: stop it first, or give another --data-dir") from None
     try:
         with stop_on_signals():  # SIGTERM, Ctrl+C, Ctrl+Break: waitress stops, then the workers (store.close)
             if stop_on_stdin_close:
                 stop_when_stdin_closes()
             _serve_store(settings)
     finally:
+        lock.release()
         stop_log_file(log_file)
 
 
 def _serve_store(settings: Settings) -> None:
     server = settings.config.server
-    store = build_store(settings)
+    try:
+        store = build_store(settings)
+    except UpgradeError as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         app = create_app(store=store)
         start_store_workers(store)
@@ -124,11 +137,16 @@ def db() -> None:
 @click.argument("revision", default="head")
 @click.pass_obj
 def db_upgrade(obj: Obj, revision: str) -> None:
-    """Migrate the schema up (default: to the newest)."""
-    store = build_store(obj.settings(), migrate_schema=False)
+    """Migrate the schema up (default: to the newest), after a verified backup when a migration is pending."""
+    settings = obj.settings()
+    store = build_store(settings, migrate_schema=False)
     try:
-        migrate.upgrade(store.db, revision)
+        backup = safe_upgrade(store.db, settings, now=store.ctx.clock(), revision=revision)
+        if backup is not None:
+            click.echo(f"backup before the upgrade: {backup.path}")
         click.echo(f"schema at {migrate.current_revision(store.db)}")
+    except UpgradeError as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         store.close()
 
@@ -148,9 +166,16 @@ def db_purge(obj: Obj) -> None:
 @click.argument("revision")
 @click.pass_obj
 def db_downgrade(obj: Obj, revision: str) -> None:
-    """Migrate the schema down to REVISION ('base' removes every table)."""
-    store = build_store(obj.settings(), migrate_schema=False)
+    """Migrate the schema down to REVISION ('base' removes every table), after a verified backup."""
+    settings = obj.settings()
+    store = build_store(settings, migrate_schema=False)
     try:
+        if migrate.table_names(store.db):
+            try:
+                backup = take_backup(settings, now=store.ctx.clock(), label="before-downgrade")
+            except BackupError as exc:
+                raise click.ClickException(f"not downgraded: {exc}") from None
+            click.echo(f"backup before the downgrade: {backup.path}")
         migrate.downgrade(store.db, revision)
         click.echo(f"schema at {migrate.current_revision(store.db)}")
     finally:

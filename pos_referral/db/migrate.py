@@ -47,5 +47,20 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (a database from a newer version is not)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(rev.revision == revision for rev in script.walk_revisions())
+
+
+def pending(db: Database, revision: str = "head") -> bool:
+    """Whether upgrading to ``revision`` would change the schema (a database with tables, not at it)."""
+    current = current_revision(db)
+    target = head_revision() if revision == "head" else revision
+    if current == target:
+        return False
+    return current is not None or bool(table_names(db))
+
+
 def table_names(db: Database) -> set[str]:
     return set(sa.inspect(db.write_engine).get_table_names())

@@ -12,7 +12,8 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 
 class Unavailable(Exception):
@@ -50,12 +51,20 @@ class CentralClient:
         query = urllib.parse.urlencode({"since": since, "keys_version": keys_version, "limit": limit})
         return self._call("GET", f"/sync/v1/changes?{query}")
 
-    def _call(self, method: str, path: str, data: bytes | None = None) -> dict[str, Any]:
+    def put_backup(self, store_no: int, path: Path, sha256: str, *, timeout: float = 600.0) -> dict[str, Any]:
+        """Send a verified backup file (streamed from disk); central keeps the newest few per store."""
+        query = urllib.parse.urlencode({"store_no": int(store_no), "name": path.name, "sha256": sha256})
+        with path.open("rb") as body:
+            return self._call("PUT", f"/sync/v1/backup?{query}", body, timeout=timeout, headers={
+                "Content-Type": "application/vnd.sqlite3", "Content-Length": str(path.stat().st_size)})
+
+    def _call(self, method: str, path: str, data: bytes | BinaryIO | None = None, *, timeout: float | None = None,
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
         req = urllib.request.Request(self.base + path, data=data, method=method, headers={
             "Authorization": f"Bearer {self._token}", "Content-Type": "application/json",
-            "Accept": "application/json"})
+            "Accept": "application/json", **(headers or {})})
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout or self.timeout) as resp:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             detail = _problem_detail(exc.read()[:2000])

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from pos_referral.bootstrap import Central
 from pos_referral.central.audit_heads import receive_head
+from pos_referral.central.backups import BackupRefused, receive_backup
 from pos_referral.central.changes import read_changes
 from pos_referral.central.ingest import BatchError, decode_batch, ingest
 from pos_referral.central.joins import JoinRefused, join, note_chain_store
@@ -123,3 +124,23 @@ def join_chain() -> Response:
     central.refresh_keys()
     return jsonify({"store_no": joined.store_no, "adopted_keys": joined.adopted_keys,
                     "keys_version": joined.keys_version})
+
+
+@bp.put("/backup")
+def put_backup() -> Response:
+    """A store's newest verified backup (``[backup] send_to_central``): kept, the newest few per store."""
+    if request.args.get("store_no", type=int) != g.store_no:
+        raise ApiProblem(403, "wrong_store", f"This token belongs to store {g.store_no}.")
+    settings = _central().ctx.settings
+    if request.content_length is None:
+        raise ApiProblem(411, "length_required", "Send the file with a Content-Length header.")
+    request.max_content_length = settings.config.central.backup_max_mb * 1024 * 1024
+    if request.content_length > request.max_content_length:
+        raise ApiProblem(413, "too_large", f"A backup may be at most {settings.config.central.backup_max_mb} MB "
+                                           "([central] backup_max_mb).")
+    try:
+        kept = receive_backup(settings, g.store_no, request.args.get("name", ""),
+                              request.args.get("sha256", ""), request.stream)
+    except BackupRefused as exc:
+        raise ApiProblem(exc.status, exc.code, str(exc)) from None
+    return jsonify({"stored": kept.name, "size": kept.size, "kept": kept.kept})

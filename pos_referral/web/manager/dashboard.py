@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from pos_referral.central import store_lag
 from pos_referral.central.stores import StoreError
 from pos_referral.services import staff
+from pos_referral.services.ops.backup_status import backup_health
 from pos_referral.services.reports import dashboard as reports
 from pos_referral.services.reports import periods
 from pos_referral.services.reports.daily_summary import queue_daily_summary
@@ -136,6 +137,7 @@ def dashboard() -> str:
         trend_svg=trend_chart(trend, weekly=step == "week"), funnel_svg=funnel_chart(report.tables["funnel"]),
         summary_day=rng.last.isoformat(), staff_name=session.get("staff_name"),
         chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text,
+        backup=None if chain is not None else backup_health(store.settings, store.ctx.clock()),
     )
 
 

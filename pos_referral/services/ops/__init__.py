@@ -1,0 +1,1 @@
+"""Running the shop for years: backups, restore and safe schema upgrades."""
