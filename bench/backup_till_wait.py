@@ -2,7 +2,7 @@
 
 Builds a shop with a realistic history (services/demo.py), then redeems one friend after another through
 the real app (one till), first with no backup running and then while backups run back to back in another
-thread (services/ops/backup.take_backup, as ``serve`` does), and prints the redemption times of both phases.
+thread (services/backups/backup.take_backup, as ``serve`` does), and prints the redemption times of both phases.
 A backup takes no write lock (one read snapshot in WAL mode), so the difference is disk contention only.
 
     python bench/backup_till_wait.py [--customers 200000] [--referrals 100000] [--seconds 10]
@@ -26,8 +26,8 @@ from pos_referral import create_app
 from pos_referral.bootstrap import build_store
 from pos_referral.config import load_settings
 from pos_referral.resources import config_dir
+from pos_referral.services.backups.backup import Backup, take_backup
 from pos_referral.services.demo import DemoPlan, generate
-from pos_referral.services.ops.backup import Backup, take_backup
 from pos_referral.services.tills import add_till
 
 

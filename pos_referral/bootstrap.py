@@ -25,9 +25,9 @@ from pos_referral.proxy.footer import FooterSource, NoFooter
 from pos_referral.proxy.stats import ProxyStats
 from pos_referral.scanner.events import ScanBus
 from pos_referral.services import audit
+from pos_referral.services.backups.upgrade import safe_upgrade
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import has_customers
-from pos_referral.services.ops.upgrade import safe_upgrade
 from pos_referral.services.print_worker import PrintWorker
 from pos_referral.services.rate_limits import FailureLimiter, Limits
 from pos_referral.services.rewards import ReleaseSummary

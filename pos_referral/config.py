@@ -217,7 +217,7 @@ class RetentionSection(_Section):
 
 
 class BackupSection(_Section):
-    """Online backups of the store's database (services/ops/): where, how often, how many are kept."""
+    """Online backups of the store's database (services/backups/): where, how often, how many are kept."""
 
     enabled: bool = True  # ``serve`` backs up on its own every ``every_hours``
     folder: str = ""  # empty: <data_dir>/backups; a relative path is inside the data folder

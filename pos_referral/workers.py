@@ -20,8 +20,8 @@ from pos_referral.proxy.stats import ProxyStats
 from pos_referral.scanner.events import Scan
 from pos_referral.scanner.serial_reader import SerialScanner
 from pos_referral.services import retention
+from pos_referral.services.backups.backup_schedule import ScheduledBackups
 from pos_referral.services.mail.worker import MailWorker
-from pos_referral.services.ops.backup_schedule import ScheduledBackups
 from pos_referral.services.print_worker import PrintWorker, SqliteChangeProbe
 from pos_referral.services.reports.rollup.quarter_hours import CATCH_UP_SECONDS, QuietCatchUp
 from pos_referral.services.rewards import release_due_rewards
@@ -124,7 +124,7 @@ def start_store_workers(store: Store) -> None:
     # stated retention (services/retention.py): old idempotency records and invited friends' addresses
     _start(store, PeriodicTask("retention-purge", config.retention.purge_interval_seconds,
                                lambda: retention.purge(ctx), at_once=True))
-    if config.backup.enabled:  # online backups when due (services/ops/), a chain store's newest to central
+    if config.backup.enabled:  # online backups when due (services/backups/), a chain store's newest to central
         backups = ScheduledBackups(settings, ctx.clock, sender_for(settings))
         _start(store, PeriodicTask("backups", backups.interval, backups, at_once=True))
     # the report rollups caught up in the background while the shop is quiet, so a dashboard has little left

@@ -17,7 +17,7 @@ from typing import IO
 
 from pos_referral.config import Settings
 from pos_referral.private_files import private_dir, private_file
-from pos_referral.services.ops.backup import BackupError, backup_name_of, list_backups, sync_folder, verify
+from pos_referral.services.backups.backup import BackupError, backup_name_of, list_backups, sync_folder, verify
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``db backup`` (now, while the shop runs) and ``db restore FILE`` (service stopped): services/ops/."""
+"""``db backup`` (now, while the shop runs) and ``db restore FILE`` (service stopped): services/backups/."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import click
 
 from pos_referral.cli.options import Obj
 from pos_referral.db import migrate
-from pos_referral.services.ops.backup import BackupError, backup_folder, take_backup
-from pos_referral.services.ops.backup_status import record
-from pos_referral.services.ops.restore import RestoreError, restore_file
+from pos_referral.services.backups.backup import BackupError, backup_folder, take_backup
+from pos_referral.services.backups.backup_status import record
+from pos_referral.services.backups.restore import RestoreError, restore_file
 
 
 def _now() -> datetime:

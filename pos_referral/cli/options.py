@@ -12,7 +12,7 @@ import click
 from pos_referral.bootstrap import Store, build_store
 from pos_referral.config import ConfigError, Settings, load_settings
 from pos_referral.logs import LEVELS, configure_console
-from pos_referral.services.ops.upgrade import UpgradeError
+from pos_referral.services.backups.upgrade import UpgradeError
 
 OptionFactory = Callable[[], list[click.Parameter]]
 

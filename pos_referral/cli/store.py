@@ -27,8 +27,8 @@ from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.run_lock import AlreadyRunning, ServeLock
 from pos_referral.services import retention
-from pos_referral.services.ops.backup import BackupError, take_backup
-from pos_referral.services.ops.upgrade import UpgradeError, safe_upgrade
+from pos_referral.services.backups.backup import BackupError, take_backup
+from pos_referral.services.backups.upgrade import UpgradeError, safe_upgrade
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.services.tills import TillError, add_till

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pos_referral.config import Settings
-from pos_referral.services.ops.backup_schedule import Send
+from pos_referral.services.backups.backup_schedule import Send
 from pos_referral.sync.client import CentralClient
 
 

@@ -15,11 +15,11 @@ from pos_referral.bootstrap import Central, build_store
 from pos_referral.central.backups import central_backup_folder
 from pos_referral.db.models import Redemption
 from pos_referral.domain.identity import normalise_phone
+from pos_referral.services.backups.backup import backup_folder, list_backups, verify
+from pos_referral.services.backups.backup_schedule import ScheduledBackups
+from pos_referral.services.backups.backup_status import read_status
+from pos_referral.services.backups.restore import restore_file
 from pos_referral.services.customers import CustomerInput
-from pos_referral.services.ops.backup import backup_folder, list_backups, verify
-from pos_referral.services.ops.backup_schedule import ScheduledBackups
-from pos_referral.services.ops.backup_status import read_status
-from pos_referral.services.ops.restore import restore_file
 from pos_referral.services.referral_codes import issue_code
 from pos_referral.sync.backup_upload import file_sha256, sender_for
 from pos_referral.sync.client import CentralClient, Rejected

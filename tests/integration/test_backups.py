@@ -18,8 +18,8 @@ from pos_referral.cli import main
 from pos_referral.config import Settings, load_settings
 from pos_referral.db.engine import database_path
 from pos_referral.run_lock import ServeLock, serve_running
-from pos_referral.services.ops.backup import backup_folder, list_backups
-from pos_referral.services.ops.backup_schedule import ScheduledBackups
+from pos_referral.services.backups.backup import backup_folder, list_backups
+from pos_referral.services.backups.backup_schedule import ScheduledBackups
 from pos_referral.services.tills import add_till
 from tests.conftest import Api, FakeClock
 from tests.integration.test_manager_pages import sign_in
@@ -149,7 +149,7 @@ def test_a_failing_backup_is_shown_and_logged_once_and_the_shop_goes_on(
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the backup folder should be")
     rounds = ScheduledBackups(with_backup(store.settings, folder=str(blocked)), clock)
-    with caplog.at_level(logging.ERROR, logger="pos_referral.services.ops.backup_schedule"):
+    with caplog.at_level(logging.ERROR, logger="pos_referral.services.backups.backup_schedule"):
         for _ in range(3):
             rounds()
             clock.advance(hours=1)
@@ -165,7 +165,7 @@ def test_a_failing_backup_is_shown_and_logged_once_and_the_shop_goes_on(
     page = client.get("/manager/").get_data(as_text=True)
     assert 'data-state="failed"' in page and "The last backup failed" in page
     rounds.settings = store.settings  # the folder fixed: said once more, and the state is ok
-    with caplog.at_level(logging.WARNING, logger="pos_referral.services.ops.backup_schedule"):
+    with caplog.at_level(logging.WARNING, logger="pos_referral.services.backups.backup_schedule"):
         rounds()
     assert any("backups work again" in r.getMessage() for r in caplog.records)
     assert client.get("/healthz").get_json()["backup"]["state"] == "ok"

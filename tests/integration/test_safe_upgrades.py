@@ -16,8 +16,8 @@ from pos_referral.cli import main
 from pos_referral.db import migrate
 from pos_referral.db.engine import database_path, open_database, sqlite_url
 from pos_referral.db.models import Code, Customer, LedgerEntry, Redemption, Reward
-from pos_referral.services.ops.backup import BEFORE_UPGRADE, backup_folder, list_backups, verify
-from pos_referral.services.ops.upgrade import UpgradeError
+from pos_referral.services.backups.backup import BEFORE_UPGRADE, backup_folder, list_backups, verify
+from pos_referral.services.backups.upgrade import UpgradeError
 from pos_referral.services.rewards import release_due_rewards
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api, FakeClock

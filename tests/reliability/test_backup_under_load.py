@@ -17,7 +17,7 @@ import pytest
 
 from pos_referral.config import load_settings
 from pos_referral.db.engine import database_path
-from pos_referral.services.ops.backup import Backup, take_backup
+from pos_referral.services.backups.backup import Backup, take_backup
 from tests.server_support import Server, cli, make_config
 
 pytestmark = [pytest.mark.reliability, pytest.mark.slow]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pos_referral.services.ops.backup import backup_name, taken_at, to_keep
+from pos_referral.services.backups.backup import backup_name, taken_at, to_keep
 
 START = datetime(2025, 1, 1, 3, 0, tzinfo=UTC)
 

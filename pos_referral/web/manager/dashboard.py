@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from pos_referral.central import store_lag
 from pos_referral.central.stores import StoreError
 from pos_referral.services import staff
-from pos_referral.services.ops.backup_status import backup_health
+from pos_referral.services.backups.backup_status import backup_health
 from pos_referral.services.reports import dashboard as reports
 from pos_referral.services.reports import periods
 from pos_referral.services.reports.daily_summary import queue_daily_summary

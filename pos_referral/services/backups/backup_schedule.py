@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from pos_referral.config import Settings
-from pos_referral.services.ops.backup import BackupError, backup_folder, list_backups, prune, take_backup, taken_at
-from pos_referral.services.ops.backup_status import read_status, record
+from pos_referral.services.backups.backup import BackupError, backup_folder, list_backups, prune, take_backup, taken_at
+from pos_referral.services.backups.backup_status import read_status, record
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from pos_referral.db.engine import database_path
 from pos_referral.keystore import FILE_NAME as SECRETS_FILE
 from pos_referral.private_files import private_dir, replace_private
 from pos_referral.run_lock import serve_running
+from pos_referral.services.backups.backup import BackupError, Verified, copy_database, sync_folder, verify
 from pos_referral.services.mail.status import CURSOR as MAIL_CURSOR
-from pos_referral.services.ops.backup import BackupError, Verified, copy_database, sync_folder, verify
 
 logger = logging.getLogger(__name__)
 

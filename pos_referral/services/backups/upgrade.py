@@ -17,8 +17,8 @@ from datetime import datetime
 from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.engine import Database
-from pos_referral.services.ops.backup import BEFORE_UPGRADE, Backup, BackupError, take_backup
-from pos_referral.services.ops.restore import RestoreError, restore_file
+from pos_referral.services.backups.backup import BEFORE_UPGRADE, Backup, BackupError, take_backup
+from pos_referral.services.backups.restore import RestoreError, restore_file
 
 logger = logging.getLogger(__name__)
 
