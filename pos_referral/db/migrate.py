@@ -25,9 +25,19 @@ def _run(db: Database, action: str, revision: str) -> None:
     cfg = alembic_config()
     # autocommit connection: Alembic begins its own transaction (BEGIN IMMEDIATE on SQLite's writer)
     with db.write_engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, revision)
-        conn.commit()
+        raw = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if raw is not None:  # outside any transaction, or SQLite ignores it: a batch migration re-creates
+            raw.execute("PRAGMA foreign_keys=OFF")  # a table others refer to (customers <- sales); checked after
+        try:
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+            conn.commit()
+            if raw is not None and (broken := raw.execute("PRAGMA foreign_key_check").fetchall()):
+                raise RuntimeError(f"{action} to {revision} left rows pointing nowhere: {broken[:5]}")
+        finally:
+            if raw is not None:
+                conn.rollback()
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
