@@ -25,8 +25,11 @@ _NUMBER = r"([A-Za-z0-9][A-Za-z0-9\-/.]{1,39}[A-Za-z0-9]|[0-9]{1,3})"
 _NUMBER_GAP = r"[ \t-]*(?:Number|Num\.?|No\.?|Nr\.?|n[°º]?\.?|#)?\s*[:#.]?\s*"
 
 
+_AFTER = r"[ \t]*(?:(?-i:[A-Z]{3})|[^\w\s]{1,2}|kr\.?)?[ \t]*$"  # "23.40 EUR", "23,40 €", "99,00 kr"
+
+
 def _total(labels: str) -> str:
-    return rf"(?im)^[ \t*=>-]*(?:{labels})(?![^\W\d_]){_GAP}{AMOUNT}[ \t]*(?:(?-i:[A-Z]{{3}})|[^\w\s]{{1,2}}|kr\.?)?[ \t]*$"
+    return rf"(?im)^[ \t*=>-]*(?:{labels})(?![^\W\d_]){_GAP}{AMOUNT}{_AFTER}"
 
 
 def _receipt(labels: str) -> str:

@@ -20,7 +20,8 @@ def register_blueprints(app: Flask) -> None:
     # tokens; unsubscribe is RFC 8058 one-click (mail clients POST without a form token; the token is the key)
     for exempt in (routes.bp, printing.bp, card_offers.bp, proxy.bp, sync_api.bp, unsubscribe.bp):
         csrf.exempt(exempt)
-    for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp, proxy.bp,  # till and POS software
+    for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp,  # till and POS software
+               proxy.bp,  # "Give card" for the print proxy (the till's F7, a POS macro key)
                pages.bp, practice.bp,  # the cashier's till page and its practice mode
                claim.bp, landing.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
                dashboard.bp, staff.bp,  # managers

@@ -29,7 +29,7 @@ def arm(ctx: StoreContext) -> datetime:
     until = now + timedelta(seconds=ctx.settings.config.proxy.armed_seconds)
     with UnitOfWork(ctx.db, write=True) as uow:
         done = uow.conn.execute(sa.update(Counter).where(Counter.name == ARM).values(value=_ms(until)))
-        if done.rowcount == 0:  # type: ignore[attr-defined]
+        if done.rowcount == 0:
             uow.conn.execute(sa.insert(Counter).values(name=ARM, value=_ms(until)))
         uow.commit()
     return until

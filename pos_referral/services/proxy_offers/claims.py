@@ -84,8 +84,9 @@ def claim(ctx: StoreContext, code: str, signature: str | None, given: CustomerIn
             return ClaimOutcome("self_referral", code)
         taken = conn.execute(sa.update(Code).where(Code.code == code, Code.claimed_at.is_(None))
                              .values(claimed_at=now))
-        if taken.rowcount != 1:  # type: ignore[attr-defined]
+        if taken.rowcount != 1:
             return ClaimOutcome("already_claimed", code)
+        identity_hash: str | None
         if existing is None:
             holder, identity_hash, first_name = placeholder, given.identity.hashed(ctx.secrets.pepper), given.first_name
             conn.execute(sa.update(Customer).where(Customer.id == placeholder).values(
@@ -97,7 +98,7 @@ def claim(ctx: StoreContext, code: str, signature: str | None, given: CustomerIn
             first_name = existing.first_name or given.first_name
             _move(conn, code, placeholder, holder)
             outcome = "merged"
-        event = {"code": code, "bearer_customer_id": placeholder, "customer_id": holder,
+        event: dict[str, object] = {"code": code, "bearer_customer_id": placeholder, "customer_id": holder,
                  "identity_hash": identity_hash, "first_name": first_name, "at": now.isoformat()}
         aliases = identity_aliases(given, ctx.secrets.peppers, identity_hash)
         if aliases:

@@ -23,8 +23,8 @@ from pos_referral.domain.csv_cells import safe_row
 from pos_referral.domain.money import format_money
 from pos_referral.domain.money_text import header_with_currency, money_text
 from pos_referral.services.context import StoreContext
-from pos_referral.services.proxy_offers.bearer import bearer_counts
 from pos_referral.services.promo import prompts
+from pos_referral.services.proxy_offers.bearer import bearer_counts
 from pos_referral.services.reports import fraud as reports_fraud
 from pos_referral.services.reports import funnel as reports_funnel
 from pos_referral.services.reports import money as reports_money
