@@ -136,6 +136,7 @@ def test_the_sale_on_the_receipt_is_recorded_once_and_a_reprint_adds_nothing(edi
     footer.footer_for(receipt("S-77", "12.50"))  # the POS reprints the same receipt
     footer.footer_for(receipt("S-77", "99.00"))  # another total under the same number: logged, not raised
     footer.footer_for(ReceiptSeen(text="NO NUMBER HERE\nTOTAL 5.00\n", peer="p"))
+    footer.drain()
     with UnitOfWork(shop.store.ctx.db, write=False) as read:
         sales = read.conn.execute(sa.select(Sale.sale_id, Sale.total_minor, Sale.source)).all()
     assert sales == [("S-77", 1250, "proxy")]

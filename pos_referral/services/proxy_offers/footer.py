@@ -1,16 +1,19 @@
 """``ProxyFooter``: the referral side's answer to the print proxy, one receipt at a time.
 
-Order of work for each receipt: read its total and number (pure), record the sale when both were
-found (its own transaction, idempotent by receipt number: a reprint records nothing new), then in one
-write transaction ask the offer policy and issue a bearer code, then render the footer. Only the
-last two touch the footer; a failure in the sale record is logged and never reaches the proxy. The
-proxy waits at most ``[proxy] footer_timeout_ms`` and prints the receipt unchanged when late.
+Order of work for each receipt: read its total and number (pure); ask the offer policy (a read when
+not armed) and, for a receipt that gets one, issue a bearer code in one write transaction; hand the
+sale over; render the footer. The sale (when the number and total were found) is recorded on a single background
+thread in its own transaction, idempotent by receipt number (a reprint records nothing new): it
+changes nothing on the paper, so the proxy does not wait for its commit; a failure there is logged
+and never reaches the proxy. The proxy waits at most ``[proxy] footer_timeout_ms`` and prints the
+receipt unchanged when late; ``bench/proxy_footer.py`` measures this call.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from pos_referral.domain.receipt_text import ReceiptFacts, ReceiptReader
 from pos_referral.printing.escpos_renderer import INIT, RendererConfig
@@ -49,11 +52,16 @@ class ProxyFooter:
         self.policy = OfferPolicy(section)
         self.counts: dict[str, int] = {}
         self._lock = threading.Lock()
+        # one thread, started at the first sale (not here): sales are recorded in the order printed
+        self._sales = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proxy-sales")
+        self._last_sale: Future[None] | None = None
 
     def footer_for(self, receipt: ReceiptSeen) -> bytes | None:
         facts = self.reader.read(receipt.text)
-        self._record_sale(facts, receipt.peer)
         decision, code = self._decide_and_issue(facts)
+        if facts.receipt_no is not None and facts.total_minor is not None and facts.total_minor >= 0:
+            # after the code's commit: the sale's own commit then never holds up this receipt's code
+            self._last_sale = self._sales.submit(self._record_sale, facts, receipt.peer)
         self._count(decision.reason)
         if code is None:
             return None
@@ -67,9 +75,18 @@ class ProxyFooter:
                                  language=self.renderer.language)
         return strip_init(render(TEMPLATE, context, self.renderer))
 
+    def drain(self) -> None:
+        """Wait until every sale seen so far is recorded (tests; shutting down)."""
+        last = self._last_sale
+        if last is not None:
+            last.result()
+
+    def close(self) -> None:
+        """Record the sales still queued, then stop the sales thread (the composition root's shutdown)."""
+        self._sales.shutdown(wait=True)
+
     def _record_sale(self, facts: ReceiptFacts, peer: str) -> None:
-        if facts.receipt_no is None or facts.total_minor is None or facts.total_minor < 0:
-            return
+        assert facts.receipt_no is not None and facts.total_minor is not None
         try:
             record_sale(self.ctx, SaleSeen(facts.receipt_no, facts.total_minor, "proxy"))
         except SaleConflict as exc:
@@ -81,6 +98,8 @@ class ProxyFooter:
     def _decide_and_issue(self, facts: ReceiptFacts) -> tuple[Decision, str | None]:
         ctx = self.ctx
         now = ctx.clock()
+        if not self.policy.may_offer(ctx, now):  # "armed" and nobody pressed "Give card": a read, no commit
+            return Decision(False, "not_armed"), None
         with UnitOfWork(ctx.db, write=True) as uow:
             decision = self.policy.decide(uow.conn, facts, now)
             if not decision.offer:

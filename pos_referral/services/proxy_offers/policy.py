@@ -18,6 +18,7 @@ import sqlalchemy.orm as so
 
 from pos_referral.config import ProxySection
 from pos_referral.domain.receipt_text import ReceiptFacts
+from pos_referral.services.context import StoreContext
 from pos_referral.services.proxy_offers import arming
 from pos_referral.services.referral_codes import next_sequence
 
@@ -37,6 +38,13 @@ class OfferPolicy:
         self.mode = section.offer
         self.every_nth = section.every_nth
         self.minimum = section.minimum_minor
+
+    def may_offer(self, ctx: StoreContext, now: datetime) -> bool:
+        """False when no receipt can get a code now (armed mode, not armed): the caller skips the write."""
+        if self.mode != "armed":
+            return True
+        until = arming.armed_until(ctx)
+        return until is not None and until >= now
 
     def decide(self, db: so.Session | sa.Connection, facts: ReceiptFacts, now: datetime) -> Decision:
         """Inside the caller's write transaction (taking an arm and counting are writes)."""
