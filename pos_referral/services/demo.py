@@ -137,7 +137,7 @@ def _insert(conn: sa.Connection, rows: dict[type[Any], list[dict[str, Any]]]) ->
         lite, times = _lite(model)
         for row in batch:
             for name in times:
-                row[name] = _stamp(row[name])
+                row[name] = _stamp(row.get(name))  # a time column the row leaves out is NULL
         conn.execute(sa.insert(lite), batch)
 
 
