@@ -148,3 +148,11 @@ def test_arming_is_shared_through_the_database(edited_shop: Any) -> None:
     assert arming.armed_until(shop.store.ctx) is not None
     assert footer_of(shop).footer_for(receipt()) is not None
     assert arming.armed_until(shop.store.ctx) is None
+
+
+def test_no_code_is_printed_while_the_program_is_not_running(edited_shop: Any) -> None:
+    shop = edited_shop({'name = "Bring a friend"': 'name = "Bring a friend"\nends = 2026-01-31'},
+                       overrides={"proxy": {"offer": "every"}})
+    footer = footer_of(shop)
+    assert footer.footer_for(receipt()) is None
+    assert footer.counts == {"program_not_running": 1}

@@ -100,12 +100,15 @@ class ProxyFooter:
         now = ctx.clock()
         if not self.policy.may_offer(ctx, now):  # "armed" and nobody pressed "Give card": a read, no commit
             return Decision(False, "not_armed"), None
+        program = ctx.settings.default_program
+        if not program.is_running(now.astimezone(ctx.tz).date()):  # before its start or after its end
+            return Decision(False, "program_not_running"), None
         with UnitOfWork(ctx.db, write=True) as uow:
             decision = self.policy.decide(uow.conn, facts, now)
             if not decision.offer:
                 uow.commit()  # an arm taken or a receipt counted is kept
                 return decision, None
-            issued = issue_bearer(uow.conn, ctx, ctx.settings.default_program, now)
+            issued = issue_bearer(uow.conn, ctx, program, now)
             uow.commit()
         logger.info("bearer code %s for a receipt (%s)", issued.code, decision.reason)
         return decision, issued.code
