@@ -20,8 +20,8 @@ from pos_referral.db import migrate
 from pos_referral.db.base import utcnow
 from pos_referral.db.engine import Database, database_path, open_database, sqlite_url
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
+from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.private_files import private_database
-from pos_referral.proxy.footer import FooterSource, NoFooter
 from pos_referral.proxy.stats import ProxyStats
 from pos_referral.scanner.events import ScanBus
 from pos_referral.services import audit
@@ -29,6 +29,7 @@ from pos_referral.services.backups.upgrade import safe_upgrade
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import has_customers
 from pos_referral.services.print_worker import PrintWorker
+from pos_referral.services.proxy_offers.footer import ProxyFooter
 from pos_referral.services.rate_limits import FailureLimiter, Limits
 from pos_referral.services.rewards import ReleaseSummary
 from pos_referral.services.sign_in_throttle import SignInThrottle, ThrottlePolicy
@@ -119,9 +120,11 @@ def _store(ctx: StoreContext) -> Store:
                                          clock=lambda: ctx.clock().timestamp()))
 
 
-def footer_source(ctx: StoreContext) -> FooterSource:
-    """What the print proxy adds before each cut: the referral side's ``FooterSource`` goes here."""
-    return NoFooter()
+def footer_source(ctx: StoreContext) -> ProxyFooter:
+    """What the print proxy adds before each cut: the referral footer (services/proxy_offers/); its
+    ``close()`` records the sales still queued, so the owner calls it after the proxy has stopped."""
+    config = ctx.settings.config
+    return ProxyFooter(ctx, RendererConfig.from_section(config.printer, config.store.language))
 
 
 def build_store(

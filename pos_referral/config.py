@@ -14,7 +14,15 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pos_referral.config_sources import (
     ENV_PREFIX,
@@ -27,6 +35,7 @@ from pos_referral.config_sources import (
     read_toml,
 )
 from pos_referral.domain.money import MoneyError, parse_money
+from pos_referral.domain.receipt_text import PRESETS, PatternError, compile_pattern
 from pos_referral.domain.rules import Program, ProgramError, load_program
 
 __all__ = ["ENV_PREFIX", "ConfigError", "Settings", "StoreConfig", "load_settings"]
@@ -241,6 +250,39 @@ class ProxySection(_Section):
     receipt_pattern: str = ""  # ... whose first group is the receipt number (overrides layout)
     minimum_total: str = ""  # only receipts whose total reaches this get a code (empty: no minimum)
     footer_timeout_ms: int = Field(100, ge=10, le=2000)  # slower than this, the receipt passes unchanged
+
+    @field_validator("layout")
+    @classmethod
+    def _known_layout(cls, value: str) -> str:
+        if value not in PRESETS:
+            raise ValueError(f"layout must be one of {', '.join(sorted(PRESETS))} (domain/receipt_text.py), "
+                             f"not {value!r}")
+        return value
+
+    @field_validator("total_pattern", "receipt_pattern")
+    @classmethod
+    def _compiles(cls, value: str, info: ValidationInfo) -> str:
+        if value:
+            try:
+                compile_pattern(value, str(info.field_name))
+            except PatternError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("minimum_total")
+    @classmethod
+    def _plain_minimum(cls, value: str) -> str:
+        if value:
+            try:
+                parse_money(value, field="minimum_total")
+            except MoneyError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def minimum_minor(self) -> int:
+        """``minimum_total`` in minor units; 0 for no minimum."""
+        return parse_money(self.minimum_total, field="minimum_total") if self.minimum_total else 0
 
 
 class LogSection(_Section):

@@ -114,7 +114,9 @@ def start_store_workers(store: Store) -> None:
         store.background.append(worker)
     if config.proxy.enabled:  # the receipt print proxy: the POS prints through us (proxy/)
         stats = ProxyStats()
-        proxy = build_proxy(config, printer, footer_source(ctx), stats)
+        footer = footer_source(ctx)
+        store.background.append(_Closing(footer.close))  # stopped after the proxy: its queued sales recorded
+        proxy = build_proxy(config, printer, footer, stats)
         proxy.start()
         store.proxy_stats = stats
         store.background.append(proxy)
@@ -143,3 +145,10 @@ def start_central_workers(central: Central) -> None:
 def _start(store: Store, task: PeriodicTask) -> None:
     task.start()
     store.background.append(task)
+
+
+class _Closing:
+    """Something with ``close()`` among the background tasks, which are stopped in reverse order."""
+
+    def __init__(self, close: Callable[[], None]) -> None:
+        self.stop = close

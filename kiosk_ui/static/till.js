@@ -260,6 +260,16 @@
       codeEl.focus();
     }).catch(failed);
   }
+  /* "Give card" for the print proxy: the next receipt the POS prints carries a code (api/proxy.py). */
+  function armProxy() {
+    var out = $("arm-result");
+    if (!out) { return; }
+    if (practice) { out.textContent = T.practice_done; return; }
+    post("/api/v1/proxy/arm", {}).then(function (r) {
+      out.textContent = r.status === 200 ? fmt(T.proxy_armed, { seconds: r.data.armed_seconds }) : problemText(r);
+      codeEl.focus();
+    }).catch(failed);
+  }
   function reprint() {
     if (!lastJob || practice) { return; }
     post("/api/v1/print-jobs/" + lastJob + "/reprint", {}).then(function (r) {
@@ -375,6 +385,7 @@
   $("clear").addEventListener("click", clearAll);
   $("issue").addEventListener("click", issueCard);
   $("reprint").addEventListener("click", reprint);
+  if ($("arm-proxy")) { $("arm-proxy").addEventListener("click", armProxy); }
   $("sale-done").addEventListener("click", saleDone);
   $("staff-guide").addEventListener("click", staffGuide);
   practiceBtn.addEventListener("click", function () { setPractice(!practice); });
@@ -383,7 +394,7 @@
   });
   document.addEventListener("keydown", function (e) {
     if (dialog.open || offerDialog.open) { return; }
-    var keys = { F2: confirmSale, F4: openOverride, F6: issueCard, F8: reprint, F9: saleDone, Escape: clearAll };
+    var keys = { F2: confirmSale, F4: openOverride, F6: issueCard, F7: armProxy, F8: reprint, F9: saleDone, Escape: clearAll };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); return; }
     var a = document.activeElement, typing = a && (a.tagName === "INPUT" || a.tagName === "SELECT" || a.tagName === "TEXTAREA");
     if (!typing && e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) { codeEl.focus(); }  /* a scan never gets lost */

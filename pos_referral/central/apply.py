@@ -174,7 +174,7 @@ class BatchApplier:
             return
         if owner is not None:
             if owner == placeholder_customer_id(code):
-                self._adopt_placeholder(code, owner, cid)
+                self._adopt_placeholder(code, owner, cid, bearer=bool(p.get("bearer")))
             return
         program = self.programs.get(p["program_id"])
         expires = at + timedelta(days=program.code_valid_days) if program and program.code_valid_days else None
@@ -183,14 +183,14 @@ class BatchApplier:
             code=code, kind="referral", program_id=p["program_id"], customer_id=cid,
             variant=variant.name if variant else "", channel=p.get("channel", "api"), store_no=p.get("store_no", 0),
             till_id=p.get("till_id", ""), created_at=at, expires_at=expires, reward_id=None, redeemed_at=None,
-            redeemed_sale_id=None, revoked_at=None))
+            redeemed_sale_id=None, revoked_at=None, bearer=bool(p.get("bearer")), claimed_at=None))
         self.code_owner[code] = cid
 
-    def _adopt_placeholder(self, code: str, placeholder: str, real: str) -> None:
+    def _adopt_placeholder(self, code: str, placeholder: str, real: str, *, bearer: bool = False) -> None:
         """A code used at another store before its owner's store synced: point everything at the owner."""
         self.flush()
         c = self.conn
-        c.execute(sa.update(Code).where(Code.code == code).values(customer_id=real))
+        c.execute(sa.update(Code).where(Code.code == code).values(customer_id=real, bearer=bearer))
         c.execute(sa.update(Redemption).where(Redemption.referrer_id == placeholder).values(referrer_id=real))
         c.execute(sa.update(Reward).where(Reward.customer_id == placeholder).values(customer_id=self.canonical(real)))
         self._link(placeholder, real)
@@ -209,9 +209,40 @@ class BatchApplier:
         self.pending[Code].append(dict(
             code=code, kind="referral", program_id=program_id, customer_id=owner, variant=variant, channel="api",
             store_no=origin, till_id="", created_at=at, expires_at=None, reward_id=None, redeemed_at=None,
-            redeemed_sale_id=None, revoked_at=None))
+            redeemed_sale_id=None, revoked_at=None, bearer=False, claimed_at=None))
         self.code_owner[code] = owner
         return owner
+
+    def _on_code_claimed(self, event_id: str, p: dict[str, Any]) -> None:
+        """A bearer code's customer named themselves (services/proxy_offers/claims.py): its waiting
+        rewards now have an owner. A person the chain already knows keeps their id: the placeholder
+        becomes an alias of theirs, and the code, its redemptions and rewards follow."""
+        self.flush()
+        c, code, at = self.conn, p["code"], _at(p["at"])
+        placeholder, holder = p["bearer_customer_id"], p["customer_id"]
+        identity_hash = p.get("identity_hash")
+        hashes = [h for h in (identity_hash, *p.get("identity_aliases", ())) if h]
+        owner = c.execute(sa.select(Customer.id).where(self._in(Customer.identity_hash, set(hashes)))
+                          .limit(1)).scalar() if hashes else None
+        if holder != placeholder:  # the store merged it into a customer it knew
+            self.ensure_customer(holder, identity_hash, p.get("first_name") or "", self.store_no, at,
+                                 p.get("identity_aliases"))
+            self.flush()
+            owner = self.canonical(holder)
+        if owner is None or owner == placeholder:
+            c.execute(sa.update(Customer).where(Customer.id == placeholder)
+                      .values(identity_hash=identity_hash, first_name=(p.get("first_name") or "")[:40]))
+            if identity_hash:
+                self.hash_owner[identity_hash] = placeholder
+            owner = placeholder
+        else:
+            c.execute(sa.update(Code).where(Code.code == code).values(customer_id=holder))
+            c.execute(sa.update(Redemption).where(Redemption.code == code, Redemption.referrer_id == placeholder)
+                      .values(referrer_id=holder))
+            c.execute(sa.update(Reward).where(Reward.customer_id == placeholder).values(customer_id=owner))
+            self._link(placeholder, owner)
+            self.flush()
+        c.execute(sa.update(Code).where(Code.code == code, Code.claimed_at.is_(None)).values(claimed_at=at))
 
     def _on_redemption_recorded(self, event_id: str, p: dict[str, Any]) -> None:
         at = _at(p["at"])

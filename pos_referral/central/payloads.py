@@ -110,7 +110,12 @@ _SPECS: dict[str, dict[str, tuple[bool, Check]]] = {
         "program_id": (True, text(Code.program_id)), "at": (True, timestamp),
         "identity_hash": (False, text(Customer.identity_hash, null=True)), "first_name": (False, free_text),
         "store_no": (False, integer), "channel": (False, text(Code.channel)),
-        "till_id": (False, text(Code.till_id, empty=True)),
+        "till_id": (False, text(Code.till_id, empty=True)), "bearer": (False, boolean),
+    },
+    "code_claimed": {  # a bearer code (printed by the print proxy) named its customer
+        "code": (True, text(Code.code)), "bearer_customer_id": (True, text(Customer.id)),
+        "customer_id": (True, text(Customer.id)), "at": (True, timestamp),
+        "identity_hash": (True, text(Customer.identity_hash)), "first_name": (False, free_text),
     },
     "redemption_recorded": {
         "redemption_id": (True, text(Redemption.id)), "code": (True, text(Code.code)),

@@ -15,6 +15,7 @@ from pos_referral.proxy.build import build_proxy, check_proxy_printer
 from pos_referral.proxy.footer import FooterSource
 from pos_referral.proxy.footers import FixedFooter
 from pos_referral.proxy.server import parse_listen
+from pos_referral.services.proxy_offers.footer import ProxyFooter
 
 
 @click.command("proxy")
@@ -35,11 +36,12 @@ def proxy(obj: Obj, listen: str | None, footer_text: str | None) -> None:
         raise click.ClickException(str(exc)) from None
     check_port_free(host, port)
     store = None
+    referral: ProxyFooter | None = None
     if footer_text is not None:
         source: FooterSource = FixedFooter(footer_text.encode("ascii", "replace") + b"\n")
     else:
         store = obj.store()  # the referral side reads and records through the store
-        source = footer_source(store.ctx)
+        source = referral = footer_source(store.ctx)
     server = build_proxy(config, printer, source)
     try:
         server.start()
@@ -54,5 +56,7 @@ def proxy(obj: Obj, listen: str | None, footer_text: str | None) -> None:
         pass
     finally:
         server.stop()
+        if referral is not None:
+            referral.close()  # the sales it saw, recorded
         if store is not None:
             store.close()

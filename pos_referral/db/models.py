@@ -46,8 +46,11 @@ class Code(Base):
 
     __tablename__ = "codes"
     __table_args__ = (
+        # a bearer code (printed by the print proxy for nobody yet) is outside the rule: its claimer may
+        # already hold a code, and the bearer code then becomes an additional code of theirs (proxy_offers/claims.py)
         sa.Index("ix_codes_one_referral_code", "customer_id", "program_id", unique=True,
-                 sqlite_where=sa.text("kind = 'referral'"), postgresql_where=sa.text("kind = 'referral'")),
+                 sqlite_where=sa.text("kind = 'referral' AND NOT bearer"),
+                 postgresql_where=sa.text("kind = 'referral' AND NOT bearer")),
         # covering for the reports' per-range counts (by kind, channel, till, customer) without table lookups
         sa.Index("ix_codes_created", "created_at", "kind", "channel", "till_id", "customer_id"),
         # reports: vouchers redeemed in a range, and the open (unredeemed) vouchers behind the liability.
@@ -75,6 +78,10 @@ class Code(Base):
     expires_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     # referral codes: bumped when the customer's card is printed again, ending older owner links (?s=)
     owner_generation: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # referral codes the print proxy printed for a customer not known yet: held by a placeholder customer
+    # (no identity) until claimed on the landing page; the referrer's rewards wait for ``claimed_at``
+    bearer: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    claimed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
     # vouchers only
     reward_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))  # indexed: ix_codes_reward_id
     redeemed_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ _FOOTER = {"first_name": "Ada", "code": _CODE, "display_code": "R7KQ-2M9X-W4HT-3
 SAMPLES: dict[str, dict[str, Any]] = {
     "referral_footer": _FOOTER,
     "referral_card": _FOOTER,
+    "proxy_footer": {**_FOOTER, "first_name": "", "landing_url": f"https://shop.example/r/{_CODE}/claim?s=ab3kq7x2mz"},
     "reward_voucher": {"store_name": "Corner Shop", "code": "V3QT7HN2KD9M1X", "display_code": "V3QT-7HN2-KD9M-1X",
                        "amount": "10.00", "currency": "EUR", "expires": "2026-12-31", "first_name": "Ada"},
     "daily_summary": {"store": "Corner Shop", "day": "2026-06-14", "currency": "EUR",
@@ -48,6 +49,7 @@ PREVIEWS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("referral_footer", "referral_footer", "en", {}),
     ("referral_footer_reprint_th", "referral_footer", "th", {"reprint": True}),
     ("referral_card", "referral_card", "en", {}),
+    ("proxy_footer", "proxy_footer", "en", {}),
     ("reward_voucher", "reward_voucher", "en", {}),
     ("daily_summary", "daily_summary", "en", {}),
     ("test_page", "test_page", "en", {}),

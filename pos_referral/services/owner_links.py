@@ -80,3 +80,9 @@ def card_url(ctx: StoreContext, code: str, *, created: bool) -> str:
     """The owner's link for a card being printed: a new code's first card keeps generation 0; a card
     printed again for a known code revokes the links on the old card and receipts."""
     return owner_url(ctx, ctx.landing_url(code), code, 0 if created else renew(ctx, code))
+
+
+def generation_of(ctx: StoreContext, code: str) -> int:
+    """``generation`` in a read of its own (for a page after the claim's transaction)."""
+    with UnitOfWork(ctx.db, write=False) as read:
+        return generation(read.conn, code)

@@ -19,7 +19,7 @@ from pos_referral.services.customers import CustomerInput, find_or_create_custom
 from pos_referral.services.outbox import add_event
 from pos_referral.services.unit_of_work import UnitOfWork
 
-CHANNELS = ("receipt", "card", "kiosk", "api")
+CHANNELS = ("receipt", "card", "kiosk", "api", "proxy")
 SEQ_LIMIT = 1 << 20
 
 
@@ -90,12 +90,14 @@ def issue_in_session(
     now: datetime,
     known_new: bool = False,
     events: list[tuple[str, dict[str, Any]]] | None = None,
+    bearer: bool = False,
 ) -> IssuedCode:
     """The customer's code for ``program``, minting it if they have none yet.
 
     ``known_new`` skips the look-up for a customer created in this same transaction. With
     ``events`` the ``code_issued`` event is appended there for the caller to queue (``add_events``)
-    with its own, in one statement, instead of queued here."""
+    with its own, in one statement, instead of queued here. ``bearer``: a code printed for nobody yet
+    (the print proxy's, ``services/proxy_offers``), held by a placeholder customer until claimed."""
     if not known_new:
         existing = db.execute(_EXISTING, {"customer_id": holder.customer_id, "program_id": program.id}).first()
         if existing is not None:
@@ -106,11 +108,13 @@ def issue_in_session(
     db.execute(_INSERT_CODE, dict(
         code=code, kind=CodeKind.REFERRAL.value, program_id=program.id, customer_id=holder.customer_id,
         variant=variant.name if variant else "", channel=channel, store_no=ctx.store_no, till_id=till_id,
-        created_at=now, expires_at=expires,
+        created_at=now, expires_at=expires, bearer=bearer,
     ))
     issued = {"code": code, "customer_id": holder.customer_id, "program_id": program.id, "channel": channel,
               "store_no": ctx.store_no, "till_id": till_id, "identity_hash": holder.identity_hash,
               "first_name": holder.first_name, "at": now.isoformat()}
+    if bearer:
+        issued["bearer"] = True
     if holder.identity_aliases:
         issued["identity_aliases"] = list(holder.identity_aliases)
     if events is None:

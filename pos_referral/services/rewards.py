@@ -23,6 +23,7 @@ from pos_referral.domain.rules import Reward as RewardRule
 from pos_referral.services.checkout import cap_usage
 from pos_referral.services.context import StoreContext
 from pos_referral.services.outbox import add_event
+from pos_referral.services.proxy_offers.bearer import unclaimed_customers
 from pos_referral.services.referral_codes import mint_code
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -122,14 +123,18 @@ def _milestones(session: so.Session, ctx: StoreContext, customer_id: str, progra
 
 
 def release_due_rewards(ctx: StoreContext, *, batch: int = 200) -> ReleaseSummary:
-    """Release every pending reward whose hold has passed; one short transaction per batch."""
+    """Release every pending reward whose hold has passed; one short transaction per batch.
+
+    A reward earned by an unclaimed bearer code (printed by the print proxy) waits, pending, until
+    its customer claims the code: there is nobody to give it to yet."""
     released = capped = milestones = 0
     while True:
         now = ctx.clock()
         with UnitOfWork(ctx.db, write=True) as uow:
             uow.serialize()  # central: caps are decided for the whole chain, one writer at a time
             due = list(uow.session.scalars(
-                sa.select(Reward).where(Reward.status == "pending", Reward.hold_until <= now)
+                sa.select(Reward).where(Reward.status == "pending", Reward.hold_until <= now,
+                                        Reward.customer_id.not_in(unclaimed_customers()))
                 .order_by(Reward.hold_until).limit(batch)))
             for reward in due:
                 outcome = _release_one(uow.session, ctx, reward, now)

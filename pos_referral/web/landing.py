@@ -151,7 +151,8 @@ def landing(code: str) -> Response:
         friend_lines=friend_offer(program), referrer_lines=referrer_offer(program), qr=qr_svg(public_url),
         public_url=public_url, share=share_links(texts, public_url),
         share_text=texts["x"].replace(public_url, "").strip(),
-        mail_links=mail_links, expires_at=row.expires_at, store_name=store.settings.config.store.name,
+        mail_links=mail_links, just_claimed=owner and request.args.get("claimed") == "1",  # from web/claim.py
+        expires_at=row.expires_at, store_name=store.settings.config.store.name,
         headline=headline(program), who=program_text(program.texts.who_may_join, program),
         terms=program_text(program.texts.terms, program),
         faq=[(program_text(item.q, program), program_text(item.a, program)) for item in program.texts.faq],

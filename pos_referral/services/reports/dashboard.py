@@ -24,6 +24,7 @@ from pos_referral.domain.money import format_money
 from pos_referral.domain.money_text import header_with_currency, money_text
 from pos_referral.services.context import StoreContext
 from pos_referral.services.promo import prompts
+from pos_referral.services.proxy_offers.bearer import bearer_counts
 from pos_referral.services.reports import fraud as reports_fraud
 from pos_referral.services.reports import funnel as reports_funnel
 from pos_referral.services.reports import money as reports_money
@@ -97,6 +98,9 @@ def _kpi_rows(k: dict[str, Any]) -> list[dict[str, Any]]:
         ("Reward cost", "reward_cost_minor", "money"), ("Acquired customers", "acquired_customers", "int"),
         ("Cost per acquired customer", "cost_per_acquired_minor", "money"),
         ("Outstanding reward liability", "liability_minor", "money"),
+        # the print proxy's codes for customers not known yet (services/proxy_offers): claimed on the landing page
+        ("Receipt codes printed (print proxy)", "bearer_printed", "int"),
+        ("Receipt codes claimed", "bearer_claimed", "int"), ("Receipt codes unclaimed", "bearer_unclaimed", "int"),
     ]
     return [{"kpi": label, "key": key, "value": fmt(k.get(key), kind), "raw": k.get(key), "kind": kind}
             for label, key, kind in spec]
@@ -132,6 +136,7 @@ def _kpis(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: Report, l
     rep.kpis.update(reports_money.sales(conn, rng))
     rep.kpis.update(reports_money.cost(conn, rng))
     rep.kpis.update(reports_money.liability(conn, rep.generated_at, rng.store_no))
+    rep.kpis.update({f"bearer_{k}": v for k, v in bearer_counts(conn, rng.start, rng.end, rng.store_no).items()})
     rep.tables["kpis"] = _kpi_rows(rep.kpis)
 
 

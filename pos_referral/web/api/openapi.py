@@ -90,6 +90,20 @@ PROMPT_PATHS: dict[str, Any] = {
 }
 
 
+# "Give card" for the receipt print proxy: the till's F7 or a POS macro key (web/api/proxy.py)
+_ARM_STATE = "armed, armed_until, armed_seconds, offer, enabled"
+PROXY_PATHS: dict[str, Any] = {
+    "/api/v1/proxy/arm": {
+        "post": {"summary": "Arm the print proxy: the next receipt printed within [proxy] armed_seconds gets a "
+                            "referral code (a bearer code the customer claims on the landing page)",
+                 "responses": _responses({"200": _ARM_STATE})},
+        "get": {"summary": "Whether the print proxy is armed, and until when",
+                "responses": _responses({"200": _ARM_STATE})},
+        "delete": {"summary": "Take the arm back (pressed by mistake)", "responses": _responses({"200": _ARM_STATE})},
+    },
+}
+
+
 # The print queue and the footer for POS programs that own the receipt printer (web/api/printing.py)
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
 _FOOTER_MEDIA = {"application/vnd.escpos": {"schema": {"type": "string", "format": "binary"}},
@@ -162,6 +176,7 @@ def document() -> dict[str, Any]:
             "summary": "Every typed refusal reason", "responses": _responses({"200": "reasons"})}},
         **PROMPT_PATHS,
         **PRINT_PATHS,
+        **PROXY_PATHS,
     }
     return {
         "openapi": "3.0.3",

@@ -95,7 +95,9 @@ def page(till_id: str) -> BaseResponse | str:
         chain=bool(store.settings.config.central.url),  # a standalone shop has no sync chip at all
         config={"till": till_id, "currency": store.settings.config.store.currency, "lang": current_language(),
                 "money": money_parts(store.settings.config.store.currency, current_language()),
-                "serial": bool(store.settings.config.scanner.serial_url)},
+                "serial": bool(store.settings.config.scanner.serial_url),
+                # "Give card on the receipt" (F7): only where the print proxy runs and waits for it
+                "proxy_arm": store.settings.config.proxy.enabled and store.settings.config.proxy.offer == "armed"},
     )
 
 

@@ -34,6 +34,7 @@ def js_strings() -> dict[str, object]:
         "no_print": _("Nothing to print (printer switched off in the settings)."),
         "job_status": _("Print job #%(id)s: %(status)s"),
         "issued": _("Code %(code)s for this customer."),
+        "proxy_armed": _("The next receipt printed within %(seconds)s seconds gets a referral code."),
         "issued_again": _("This customer already had code %(code)s."),
         "override_done": _("Override approved by %(name)s: give %(amount)s off."),
         "offline": _("No answer from the till service. Check the cable or Wi-Fi and try again."),

@@ -1,7 +1,7 @@
 """customers.forgotten_at: when a customer's personal data was erased (customer forget)
 
 Revision ID: 0012_forget
-Revises: 0006_sales
+Revises: 0008_bearer_codes
 Create Date: 2026-12-06 22:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import pos_referral.db.base
 
 
 revision = '0012_forget'
-down_revision = "0006_sales"
+down_revision = "0008_bearer_codes"
 branch_labels = None
 depends_on = None
 
