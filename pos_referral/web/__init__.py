@@ -7,6 +7,7 @@ from flask import Flask
 from pos_referral.web import health, home, kiosk, landing, sync_api
 from pos_referral.web.api import card_offers, openapi, printing, routes
 from pos_referral.web.auth import check_staff_session, csrf
+from pos_referral.web.display import pages as display_pages
 from pos_referral.web.headers import secure_headers
 from pos_referral.web.manager import dashboard, staff
 from pos_referral.web.promo import invite, join, unsubscribe
@@ -22,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
         csrf.exempt(exempt)
     for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp,  # till and POS software
                pages.bp, practice.bp,  # the cashier's till page and its practice mode
+               display_pages.bp,  # the customer display beside the till (its link's key, no sign-in)
                landing.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
                dashboard.bp, staff.bp,  # managers
                sync_api.bp):  # chain sync: store tokens; answers 404 unless this is central

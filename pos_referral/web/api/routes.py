@@ -29,6 +29,7 @@ from pos_referral.web.api.input import (
 )
 from pos_referral.web.api.views import code_status_view, quote_view
 from pos_referral.web.auth import current_store, require_till
+from pos_referral.web.display import publish as display
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -89,6 +90,7 @@ def issue_referral_code() -> tuple[Response, int]:
     except customers.UnknownCustomerError as exc:
         raise ApiProblem(404, "unknown_customer", str(exc), field="customer") from None
     landing = store.ctx.landing_url(issued.code)
+    display.code_given(store.display, g.till_id, issued.code, landing, customer.first_name)
     job_id = None
     if to_print == "card":
         job_id = print_jobs.queue_card(store.ctx, code=issued.code, first_name=customer.first_name,
@@ -139,6 +141,7 @@ def quote_checkout() -> Response:
     _note_failure(reason)
     if ev is not None and reason not in LOOKUP_FAILURES:
         _note_found(ev.code)
+    display.quote_answered(current_store().display, g.till_id, ev, reason, customer.first_name)
     return jsonify(quote_view(ev, reason))
 
 
@@ -185,6 +188,10 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
     except Refusal as exc:
         _note_failure(exc.code)
         raise
+    own = answer.body.get("friend_code")
+    if isinstance(own, dict) and not answer.replayed:  # the friend's own new code, to scan off the display
+        display.code_given(store.display, g.till_id, str(own["code"]), str(own["landing_url"]),
+                           req.customer.first_name)
     resp = jsonify(answer.body)
     if answer.replayed:
         resp.headers["Idempotent-Replayed"] = "true"
