@@ -192,3 +192,27 @@ def test_the_stream_phrases_the_saving_in_the_displays_language(edited_shop: Any
     assert polski.shown()["headline"].startswith("Kod od znajomego: oszczędzasz 15,00")
     polski.close()
     norsk.close()
+
+
+def test_the_till_page_links_its_display_and_clearing_the_till_clears_you_save(
+    app: Flask, api: Api, store: Store, referrer: dict[str, str], stream: Stream
+) -> None:
+    from tests.conftest import staff_session
+
+    client = staff_session(app.test_client(), store, "Ann", "cashier", till_id="T1")
+    html = client.get("/till/T1").get_data(as_text=True)
+    assert f'href="{_link(store)}"' in html
+    stream.shown()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert token
+    api.quote(referrer["code"], "50.00", phone="+4790000001")
+    assert stream.shown()["state"] == "quote"
+    assert client.post("/till/display/clear", json={}, headers={"X-CSRFToken": token.group(1)}).status_code == 204
+    assert stream.shown()["state"] == "idle"
+    # after the sale, clearing the till for the next customer leaves the friend's own code on screen
+    api.quote(referrer["code"], "50.00", phone="+4790000001")
+    stream.shown()
+    api.redeem(referrer["code"], "S-2", "50.00", phone="+4790000001")
+    assert stream.shown()["state"] == "code"
+    assert client.post("/till/display/clear", json={}, headers={"X-CSRFToken": token.group(1)}).status_code == 204
+    assert store.display.current("T1").state == "code"

@@ -27,5 +27,8 @@ def code_given(bus: DisplayBus, till_id: str, code: str, landing_url: str, first
     bus.publish(Shown("code", till_id, first_name=first_name, code=code, landing_url=landing_url))
 
 
-def idle(bus: DisplayBus, till_id: str) -> None:
-    bus.publish(Shown("idle", till_id))
+def quote_cleared(bus: DisplayBus, till_id: str) -> None:
+    """The till was cleared: a quote goes, but the customer's own code stays its ``show_seconds`` (the
+    cashier clears for the next customer while this one may still be scanning it)."""
+    if bus.current(till_id).state == "quote":
+        bus.publish(Shown("idle", till_id))

@@ -165,6 +165,13 @@ def events() -> Response:
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+@bp.post("/display/clear")
+def display_clear() -> tuple[str, int]:
+    """The cashier cleared the till: a "you save" still on the customer display goes back to the offer."""
+    display.quote_cleared(current_store().display, require_till_session())
+    return "", 204
+
+
 @bp.post("/override")
 def override() -> tuple[Response, int]:
     """A manager's PIN and reason turn a refusal into an audited manual discount, exactly once."""
