@@ -216,3 +216,48 @@ def test_the_till_page_links_its_display_and_clearing_the_till_clears_you_save(
     assert stream.shown()["state"] == "code"
     assert client.post("/till/display/clear", json={}, headers={"X-CSRFToken": token.group(1)}).status_code == 204
     assert store.display.current("T1").state == "code"
+
+
+def test_open_displays_leave_the_tills_a_thread_and_end_when_the_service_stops(
+    app: Flask, api: Api, store: Store, referrer: dict[str, str]
+) -> None:
+    """Under waitress as ``serve`` runs it, with 4 threads: two displays stream, a third till's is refused
+    (503, its page retries), the till's quote is still answered at once, and shutdown ends the streams."""
+    import http.client
+    import time
+
+    from pos_referral.services.tills import add_till
+    from tests.browser_support import LiveServer
+
+    tokens = {"T1": api.token} | {t: add_till(store.ctx, t) for t in ("T2", "T3")}
+    store.display = DisplayBus(max_streams=2)
+    server = LiveServer(app, threads=4).start()
+    streams = []
+    try:
+        for till in ("T1", "T2"):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+            conn.request("GET", _link(store, till).replace("?", "/events?"))
+            resp = conn.getresponse()
+            assert resp.status == 200
+            assert b"event: show" in resp.read1() + resp.read1()  # retry line, then the current picture
+            streams.append((conn, resp))
+        third = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        third.request("GET", _link(store, "T3").replace("?", "/events?"))
+        assert third.getresponse().status == 503
+        third.close()
+        till = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        till.request("POST", "/api/v1/checkouts/quote", body=json.dumps(
+            {"code": referrer["code"], "basket_total": "50.00"}),
+            headers={"Authorization": f"Bearer {tokens['T1']}", "Content-Type": "application/json"})
+        assert json.loads(till.getresponse().read())["eligible"]
+        till.close()
+        started = time.monotonic()
+        store.display.close()  # what Store.close does when the service stops
+        for _conn, resp in streams:
+            while resp.read1():  # the rest of the stream, then its end
+                pass
+        assert time.monotonic() - started < 3  # not at the next heartbeat (15 s)
+    finally:
+        for conn, _resp in streams:
+            conn.close()
+        server.stop()

@@ -90,13 +90,12 @@ def issue_referral_code() -> tuple[Response, int]:
     except customers.UnknownCustomerError as exc:
         raise ApiProblem(404, "unknown_customer", str(exc), field="customer") from None
     landing = store.ctx.landing_url(issued.code)
-    display.code_given(store.display, g.till_id, issued.code, landing, customer.first_name)
     job_id = None
     if to_print == "card":
         job_id = print_jobs.queue_card(store.ctx, code=issued.code, first_name=customer.first_name,
                                        language=customer.language, program=program,
                                        owner_url=owner_links.card_url(store.ctx, issued.code, created=issued.created))
-    return _created_or_ok(
+    resp, status = _created_or_ok(
         {
             "code": issued.code,
             "display_code": issued.display_code,
@@ -108,6 +107,8 @@ def issue_referral_code() -> tuple[Response, int]:
         },
         issued.created,
     )
+    display.code_given(resp, store.display, g.till_id, issued.code, landing, customer.first_name)
+    return resp, status
 
 
 @bp.get("/referral-codes/<path:code>")
@@ -141,8 +142,9 @@ def quote_checkout() -> Response:
     _note_failure(reason)
     if ev is not None and reason not in LOOKUP_FAILURES:
         _note_found(ev.code)
-    display.quote_answered(current_store().display, g.till_id, ev, reason, customer.first_name)
-    return jsonify(quote_view(ev, reason))
+    resp = jsonify(quote_view(ev, reason))
+    display.quote_answered(resp, current_store().display, g.till_id, ev, reason, customer.first_name)
+    return resp
 
 
 @bp.post("/redemptions")
@@ -188,11 +190,11 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
     except Refusal as exc:
         _note_failure(exc.code)
         raise
+    resp = jsonify(answer.body)
     own = answer.body.get("friend_code")
     if isinstance(own, dict) and not answer.replayed:  # the friend's own new code, to scan off the display
-        display.code_given(store.display, g.till_id, str(own["code"]), str(own["landing_url"]),
+        display.code_given(resp, store.display, g.till_id, str(own["code"]), str(own["landing_url"]),
                            req.customer.first_name)
-    resp = jsonify(answer.body)
     if answer.replayed:
         resp.headers["Idempotent-Replayed"] = "true"
     return resp, answer.status

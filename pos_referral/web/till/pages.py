@@ -228,8 +228,9 @@ def issue() -> tuple[Response, int]:
                                      staff=str(session.get("staff") or ""))
     except CustomerInputError as exc:
         raise ApiProblem(422, "invalid_request", str(exc), field="customer") from None
-    display.code_given(store.display, till_id, card.issued.code, card.landing_url, customer.first_name)
     answer: dict[str, Any] = {"code": card.issued.code, "display_code": card.issued.display_code,
                               "landing_url": card.landing_url, "created": card.issued.created,
                               "print_job_id": card.print_job_id}
-    return jsonify(answer), 201 if card.issued.created else 200
+    resp = jsonify(answer)
+    display.code_given(resp, store.display, till_id, card.issued.code, card.landing_url, customer.first_name)
+    return resp, 201 if card.issued.created else 200
