@@ -19,6 +19,7 @@ from pos_referral.config import Settings
 from pos_referral.db import migrate
 from pos_referral.db.base import utcnow
 from pos_referral.db.engine import Database, database_path, open_database, sqlite_url
+from pos_referral.display.bus import DisplayBus
 from pos_referral.keystore import UnjoinedSecrets, load_or_create_secrets
 from pos_referral.printing.escpos_renderer import RendererConfig
 from pos_referral.private_files import private_database
@@ -53,6 +54,7 @@ class Store:
     limits: Limits = field(default_factory=Limits)  # kiosk joins, invitations
     background: list[Stoppable] = field(default_factory=list)
     scans: ScanBus = field(default_factory=ScanBus)  # serial scanner -> open till pages (SSE)
+    display: DisplayBus = field(default_factory=DisplayBus)  # till actions -> customer displays (SSE)
     print_worker: PrintWorker | None = None
     proxy_stats: ProxyStats | None = None  # the print proxy's counters, while it runs ([proxy] enabled)
 
@@ -75,6 +77,7 @@ class Store:
 
     def close(self) -> None:
         self.scans.close()  # end the till pages' event streams
+        self.display.close()  # and the customer displays'
         for task in reversed(self.background):
             task.stop()
         self.background.clear()
@@ -117,7 +120,8 @@ def _store(ctx: StoreContext) -> Store:
                  limiter=FailureLimiter(security.failed_lookups_per_minute,
                                         per_prefix={"ip": security.failed_lookups_per_minute_per_address}),
                  sign_ins=SignInThrottle(ThrottlePolicy.from_config(config.sign_in),
-                                         clock=lambda: ctx.clock().timestamp()))
+                                         clock=lambda: ctx.clock().timestamp()),
+                 display=DisplayBus(max_streams=config.display_streams))
 
 
 def footer_source(ctx: StoreContext) -> ProxyFooter:

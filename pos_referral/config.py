@@ -133,6 +133,15 @@ class KioskSection(_Section):
     joins_per_minute: int = Field(3, ge=1)  # per client address
 
 
+class DisplaySection(_Section):
+    """The customer display (``/display/<till>``): how long each picture stays, how many may be open."""
+
+    show_seconds: float = Field(20.0, ge=1, le=600)  # the customer's own code and its QR, then the offer again
+    quote_seconds: float = Field(300.0, ge=5, le=3600)  # "you save" without a sale after it, then the offer again
+    max_streams: int = Field(0, ge=0, le=32)  # open displays at once (each holds a [server] thread); 0 = half of them
+    heartbeat_seconds: float = Field(15.0, ge=1, le=60)  # a dead display's stream is noticed within this
+
+
 class CentralSection(_Section):
     url: str = ""
     token: str = ""
@@ -310,6 +319,7 @@ class StoreConfig(_Section):
     printer: PrinterSection = PrinterSection()
     scanner: ScannerSection = ScannerSection()
     kiosk: KioskSection = KioskSection()
+    display: DisplaySection = DisplaySection()
     central: CentralSection = CentralSection()
     security: SecuritySection = SecuritySection()
     sign_in: SignInSection = SignInSection()
@@ -320,6 +330,18 @@ class StoreConfig(_Section):
     backup: BackupSection = BackupSection()
     proxy: ProxySection = ProxySection()
     log: LogSection = LogSection()
+
+    @model_validator(mode="after")
+    def _display_streams_leave_threads(self) -> StoreConfig:
+        if self.display.max_streams > max(1, self.server.threads // 2):
+            raise ValueError(f"[display] max_streams = {self.display.max_streams} would hold more than half of "
+                             f"[server] threads = {self.server.threads}; lower it or raise threads")
+        return self
+
+    @property
+    def display_streams(self) -> int:
+        """How many customer displays may stream at once: ``[display] max_streams``, else half the threads."""
+        return self.display.max_streams or max(1, self.server.threads // 2)
 
     @property
     def max_amount_minor(self) -> int:

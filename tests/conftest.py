@@ -121,11 +121,13 @@ class Api:
         return {"Authorization": f"Bearer {self.token}", **(extra or {})}
 
     def get(self, path: str) -> tuple[int, Any]:
-        r = self.client.get(path, headers=self._headers())
+        r = self.client.get(path, headers=self._headers(), buffered=True)
         return r.status_code, r.get_json()
 
     def post(self, path: str, body: Any = None, **headers: str) -> tuple[int, Any]:
-        r = self.client.post(path, json=body, headers=self._headers(headers))
+        # buffered: the answer is read and closed, as a WSGI server closes it (work after it, e.g. the
+        # customer display's update, runs on close)
+        r = self.client.post(path, json=body, headers=self._headers(headers), buffered=True)
         return r.status_code, r.get_json()
 
     def issue(self, phone: str = "+4791234567", first_name: str = "Ann", channel: str = "receipt") -> dict[str, Any]:

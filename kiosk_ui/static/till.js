@@ -213,6 +213,8 @@
     answer.className = "answer idle";
   }
   function clearAll() {
+    /* "you save" on the customer display goes too (their own code after a sale stays: they may be scanning it) */
+    if (!practice) { post("/till/display/clear", {}).catch(function () { /* the display times out by itself */ }); }
     reset(); big.textContent = ""; small.textContent = ""; result.innerHTML = ""; shown += 1;
     sayEl.textContent = ""; sayEl.hidden = true; codeEl.focus();
   }

@@ -7,6 +7,7 @@ from flask import Flask
 from pos_referral.web import claim, health, home, kiosk, landing, sync_api
 from pos_referral.web.api import card_offers, openapi, printing, proxy, routes
 from pos_referral.web.auth import check_staff_session, csrf
+from pos_referral.web.display import pages as display_pages
 from pos_referral.web.headers import secure_headers
 from pos_referral.web.manager import books, dashboard, privacy, staff
 from pos_referral.web.promo import invite, join, unsubscribe
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp,  # till and POS software
                proxy.bp,  # "Give card" for the print proxy (the till's F7, a POS macro key)
                pages.bp, practice.bp,  # the cashier's till page and its practice mode
+               display_pages.bp,  # the customer display beside the till (its link's key, no sign-in)
                claim.bp, landing.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
                dashboard.bp, staff.bp, books.bp, privacy.bp,  # managers
                sync_api.bp):  # chain sync: store tokens; answers 404 unless this is central

@@ -55,6 +55,7 @@ def shop(store: Store, app: Flask) -> Iterator[Shop]:
     with live_server(app) as server:
         yield Shop(server, store, issued.code)
         store.scans.close()  # end open event streams so the server stops at once
+        store.display.close()
 
 
 @pytest.fixture

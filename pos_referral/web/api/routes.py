@@ -29,6 +29,7 @@ from pos_referral.web.api.input import (
 )
 from pos_referral.web.api.views import code_status_view, quote_view
 from pos_referral.web.auth import current_store, require_till
+from pos_referral.web.display import publish as display
 from pos_referral.web.problems import ApiProblem
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -94,7 +95,7 @@ def issue_referral_code() -> tuple[Response, int]:
         job_id = print_jobs.queue_card(store.ctx, code=issued.code, first_name=customer.first_name,
                                        language=customer.language, program=program,
                                        owner_url=owner_links.card_url(store.ctx, issued.code, created=issued.created))
-    return _created_or_ok(
+    resp, status = _created_or_ok(
         {
             "code": issued.code,
             "display_code": issued.display_code,
@@ -106,6 +107,8 @@ def issue_referral_code() -> tuple[Response, int]:
         },
         issued.created,
     )
+    display.code_given(resp, store.display, g.till_id, issued.code, landing, customer.first_name)
+    return resp, status
 
 
 @bp.get("/referral-codes/<path:code>")
@@ -139,7 +142,9 @@ def quote_checkout() -> Response:
     _note_failure(reason)
     if ev is not None and reason not in LOOKUP_FAILURES:
         _note_found(ev.code)
-    return jsonify(quote_view(ev, reason))
+    resp = jsonify(quote_view(ev, reason))
+    display.quote_answered(resp, current_store().display, g.till_id, ev, reason, customer.first_name)
+    return resp
 
 
 @bp.post("/redemptions")
@@ -186,6 +191,10 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
         _note_failure(exc.code)
         raise
     resp = jsonify(answer.body)
+    own = answer.body.get("friend_code")
+    if isinstance(own, dict) and not answer.replayed:  # the friend's own new code, to scan off the display
+        display.code_given(resp, store.display, g.till_id, str(own["code"]), str(own["landing_url"]),
+                           req.customer.first_name)
     if answer.replayed:
         resp.headers["Idempotent-Replayed"] = "true"
     return resp, answer.status

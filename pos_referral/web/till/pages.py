@@ -41,6 +41,8 @@ from pos_referral.web.auth import (
     start_staff_session,
     till_signed_in,
 )
+from pos_referral.web.display import publish as display
+from pos_referral.web.display.access import display_key
 from pos_referral.web.i18n import REASON_TEXT, current_language
 from pos_referral.web.problems import ApiProblem
 from pos_referral.web.till.practice import demos
@@ -93,6 +95,7 @@ def page(till_id: str) -> BaseResponse | str:
         "till.html", till_id=till_id, staff_name=session.get("staff"), role=session.get("role"),
         managers=staff.staff_names(store.ctx, ("manager",)), strings=js_strings(), demos=demos(),
         chain=bool(store.settings.config.central.url),  # a standalone shop has no sync chip at all
+        display_url=url_for("display.page", till_id=till_id, k=display_key(store.ctx.secrets.session_key, till_id)),
         config={"till": till_id, "currency": store.settings.config.store.currency, "lang": current_language(),
                 "money": money_parts(store.settings.config.store.currency, current_language()),
                 "serial": bool(store.settings.config.scanner.serial_url),
@@ -164,6 +167,13 @@ def events() -> Response:
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+@bp.post("/display/clear")
+def display_clear() -> tuple[str, int]:
+    """The cashier cleared the till: a "you save" still on the customer display goes back to the offer."""
+    display.quote_cleared(current_store().display, require_till_session())
+    return "", 204
+
+
 @bp.post("/override")
 def override() -> tuple[Response, int]:
     """A manager's PIN and reason turn a refusal into an audited manual discount, exactly once."""
@@ -223,4 +233,6 @@ def issue() -> tuple[Response, int]:
     answer: dict[str, Any] = {"code": card.issued.code, "display_code": card.issued.display_code,
                               "landing_url": card.landing_url, "created": card.issued.created,
                               "print_job_id": card.print_job_id}
-    return jsonify(answer), 201 if card.issued.created else 200
+    resp = jsonify(answer)
+    display.code_given(resp, store.display, till_id, card.issued.code, card.landing_url, customer.first_name)
+    return resp, 201 if card.issued.created else 200
