@@ -25,7 +25,7 @@ from pos_referral.central import store_lag
 from pos_referral.central.stores import StoreError
 from pos_referral.services import staff
 from pos_referral.services.reports import dashboard as reports
-from pos_referral.services.reports import periods
+from pos_referral.services.reports import periods, sales_parts
 from pos_referral.services.reports.daily_summary import queue_daily_summary
 from pos_referral.services.reports.date_range import DateRange, RangeError, parse_range
 from pos_referral.web.auth import client_address, current_central, current_store, end_staff_session, start_staff_session
@@ -136,6 +136,7 @@ def dashboard() -> str:
         trend_svg=trend_chart(trend, weekly=step == "week"), funnel_svg=funnel_chart(report.tables["funnel"]),
         summary_day=rng.last.isoformat(), staff_name=session.get("staff_name"),
         chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text,
+        sales_definitions=sales_parts.DEFINITIONS,
     )
 
 
