@@ -40,19 +40,24 @@ class ReportSaleDay(Base):
     coded: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
     referred: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
     known: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)  # a customer was named
+    cashier: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
     n: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     total_minor: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 
 
 class ReportSaleCustomer(Base):
     """A named customer's sales on one local day: the visits and spend of "who to invite" and the
-    referred-vs-other visit comparison (``referred`` as in ``ReportSaleDay``, for that day's last sale)."""
+    referred-vs-other visit comparison. ``prev_day``: the customer's day with a sale before this one (None:
+    none), so distinct customers of a range are rows whose ``prev_day`` is before it (no DISTINCT);
+    ``referred_day``: the local day they first came as a referred friend (None: never)."""
 
     __tablename__ = "report_sale_customers"
-    __table_args__ = (sa.Index("ix_report_sale_customers_day", "day", "customer_id", "n", "total_minor"),)
+    __table_args__ = (sa.Index("ix_report_sale_customers_day", "day", "prev_day", "referred_day"),
+                      {"sqlite_with_rowid": False})  # rows in (customer, day) order: a long range streams
 
     customer_id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
     day: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
-    referred: so.Mapped[int] = so.mapped_column(default=0)
+    prev_day: so.Mapped[int | None] = so.mapped_column()
+    referred_day: so.Mapped[int | None] = so.mapped_column()
     n: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     total_minor: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)

@@ -19,8 +19,11 @@ import sqlalchemy as sa
 
 from pos_referral.db.models import AuditEntry, ReportEvent, Sale
 from pos_referral.db.models_promo import CardOffer
+from pos_referral.db.models_sales import ReportSaleDay
 from pos_referral.services.reports import people as reports_people
 from pos_referral.services.reports.date_range import DateRange, in_range, storeless
+from pos_referral.services.reports.rollup import sales_days
+from pos_referral.services.reports.rollup.buckets import day_number
 
 TABLE: tuple[str, list[tuple[str, str, str]]] = ("Per cashier", [
     ("staff", "Cashier", "text"), ("sales", "Sales", "int"), ("cards_offered", "Cards offered", "int"),
@@ -55,8 +58,13 @@ def per_cashier(conn: sa.Connection, rng: DateRange) -> list[dict[str, Any]]:
     for who, reason, n in refused:
         row(who)["refusals"] += int(n)
         row(who)["reasons"][reason] += int(n)
-    sold = conn.execute(sa.select(Sale.cashier, sa.func.count()).where(in_range(Sale.at, rng), storeless(rng))
-                        .group_by(Sale.cashier))
+    if sales_days.usable(conn, rng):
+        d = ReportSaleDay
+        sold: Any = conn.execute(sa.select(d.cashier, sa.func.sum(d.n)).where(
+            d.day >= day_number(rng.first), d.day <= day_number(rng.last)).group_by(d.cashier))
+    else:
+        sold = conn.execute(sa.select(Sale.cashier, sa.func.count()).where(in_range(Sale.at, rng), storeless(rng))
+                            .group_by(Sale.cashier))
     for who, n in sold:
         row(who)["sales"] += int(n)
     for (detail,) in conn.execute(sa.select(AuditEntry.detail).where(

@@ -7,8 +7,8 @@ Definitions (shown on the dashboard beside each figure, ``DEFINITIONS``):
 - *Customers offered a card*: cards offered at the till's after-sale prompt, over sales without a code.
 - *Average basket, referred / other*: sales of customers who had come as a referred friend by the time
   of the sale, and all other sales (anonymous ones included), total over count.
-- *Visits per customer, referred / other*: days with a sale per named customer (a day counts as
-  referred once the customer had come as a referred friend).
+- *Visits per customer, referred / other*: days with a sale in the period per named customer, for
+  customers who had come as a referred friend by the period's end, and for the others.
 
 A period with no sale from a feed (api, till, proxy) has no denominator: every figure is ``None`` and
 the reason ``no_sales_feed`` ("not known: no sales feed"), since redemptions alone would make
@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pos_referral.db.models import Sale
+from pos_referral.db.models import Redemption, Sale
 from pos_referral.db.models_promo import CardOffer
 from pos_referral.db.models_sales import ReportSaleCustomer, ReportSaleDay
 from pos_referral.domain.money import format_money
@@ -55,9 +55,10 @@ DEFINITIONS: dict[str, tuple[str, str, str]] = {
     "avg_basket_other_all_minor": ("Average basket, other sales", "money",
                                    "All other sales, anonymous ones included: total over count."),
     "visits_per_customer_referred": ("Visits per customer, referred", "number",
-                                     "Days with a sale per named customer, on days after they came as a friend."),
+                                     "Days with a sale in the period per named customer who had come as a "
+                                     "referred friend by its end."),
     "visits_per_customer_other": ("Visits per customer, other", "number",
-                                  "Days with a sale per named customer who had not come as a referred friend."),
+                                  "Days with a sale in the period per other named customer."),
 }
 
 
@@ -79,20 +80,26 @@ def _day_groups(conn: sa.Connection, rng: DateRange) -> list[tuple[str, int, int
 
 
 def _visits(conn: sa.Connection, rng: DateRange) -> dict[int, tuple[int, int]]:
-    """{referred: (customer-days, distinct customers)} of named customers in the range."""
+    """{referred by the range's end: (customer-days, distinct customers)} of named customers in the range.
+
+    From the summary: a customer's first day in the range is the row whose previous day is before it."""
     if sales_days.usable(conn, rng):
         c = ReportSaleCustomer
-        stmt = (sa.select(c.referred, sa.func.count(), sa.func.count(sa.distinct(c.customer_id)))
-                .where(c.day >= day_number(rng.first), c.day <= day_number(rng.last)).group_by(c.referred))
+        first, last = day_number(rng.first), day_number(rng.last)
+        flag = sa.case((c.referred_day <= last, 1), else_=0)
+        entering = sa.case((sa.or_(c.prev_day.is_(None), c.prev_day < first), 1), else_=0)
+        stmt = (sa.select(flag, sa.func.count(), sa.func.sum(entering))
+                .where(c.day >= first, c.day <= last).group_by(flag))
     else:
-        _, referred, _ = sales_days.raw_flags()
         day = local_day(Sale.at, rng, conn.dialect.name)
-        per_day = (sa.select(Sale.customer_id.label("cid"), day.label("day"), sa.func.max(referred).label("referred"))
+        per_day = (sa.select(Sale.customer_id.label("cid"), day.label("day"))
                    .where(in_range(Sale.at, rng), Sale.customer_id.is_not(None))
                    .group_by(Sale.customer_id, day).subquery())
-        stmt = (sa.select(per_day.c.referred, sa.func.count(), sa.func.count(sa.distinct(per_day.c.cid)))
-                .group_by(per_day.c.referred))
-    return {int(r): (int(days), int(people)) for r, days, people in conn.execute(stmt)}
+        per = sa.select(per_day.c.cid, sa.func.count().label("days")).group_by(per_day.c.cid).subquery()
+        came = sa.exists().where(Redemption.friend_id == per.c.cid, Redemption.created_at < rng.end)
+        flag = sa.case((came, 1), else_=0)
+        stmt = sa.select(flag, sa.func.sum(per.c.days), sa.func.count()).group_by(flag)
+    return {int(r): (int(days or 0), int(people or 0)) for r, days, people in conn.execute(stmt)}
 
 
 def has_feed(groups: list[tuple[str, int, int, int, int, int]]) -> bool:

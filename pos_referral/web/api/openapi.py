@@ -171,7 +171,8 @@ def document() -> dict[str, Any]:
             "summary": "Use a single-use voucher",
             "parameters": [_path_param("code"), IDEMPOTENCY],
             "requestBody": _body({"type": "object", "required": ["sale_id", "basket_total"], "properties": {
-                "sale_id": {"type": "string", "pattern": r"^[!-~]{1,64}$"}, "basket_total": MONEY}}),
+                "sale_id": {"type": "string", "pattern": r"^[!-~]{1,64}$"}, "basket_total": MONEY,
+                "cashier": CASHIER}}),
             "responses": _responses({"201": "recorded"}, 400, 404, 409, 422)}},
         "/api/v1/sales/{sale_id}/refund": {"post": {
             "summary": "Refund a referred sale (void or claw back the referrer's reward)",

@@ -29,21 +29,24 @@ def upgrade() -> None:
     sa.Column('coded', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('referred', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('known', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('cashier', sa.String(length=40), nullable=False),
     sa.Column('n', sa.BigInteger(), nullable=False),
     sa.Column('total_minor', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('day', 'source', 'coded', 'referred', 'known', name=op.f('pk_report_sale_days'))
+    sa.PrimaryKeyConstraint('day', 'source', 'coded', 'referred', 'known', 'cashier',
+                            name=op.f('pk_report_sale_days'))
     )
     op.create_table('report_sale_customers',
     sa.Column('customer_id', sa.String(length=32), nullable=False),
     sa.Column('day', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('referred', sa.Integer(), nullable=False),
+    sa.Column('prev_day', sa.Integer(), nullable=True),
+    sa.Column('referred_day', sa.Integer(), nullable=True),
     sa.Column('n', sa.BigInteger(), nullable=False),
     sa.Column('total_minor', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('customer_id', 'day', name=op.f('pk_report_sale_customers'))
+    sa.PrimaryKeyConstraint('customer_id', 'day', name=op.f('pk_report_sale_customers')),
+    sqlite_with_rowid=False,
     )
     with op.batch_alter_table('report_sale_customers', schema=None) as batch_op:
-        batch_op.create_index('ix_report_sale_customers_day', ['day', 'customer_id', 'n', 'total_minor'],
-                              unique=False)
+        batch_op.create_index('ix_report_sale_customers_day', ['day', 'prev_day', 'referred_day'], unique=False)
 
 
 def downgrade() -> None:
