@@ -52,7 +52,7 @@ class ReportSaleCustomer(Base):
     ``referred_day``: the local day they first came as a referred friend (None: never)."""
 
     __tablename__ = "report_sale_customers"
-    __table_args__ = (sa.Index("ix_report_sale_customers_day", "day", "prev_day", "referred_day"),
+    __table_args__ = (sa.Index("ix_report_sale_customers_day", "day", "prev_day", "referred_day", "total_minor"),
                       {"sqlite_with_rowid": False})  # rows in (customer, day) order: a long range streams
 
     customer_id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)

@@ -20,7 +20,9 @@ from pos_referral.services.promo.invite_hint import MIN_VISIT_DAYS
 from pos_referral.services.reports import people as reports_people
 from pos_referral.services.reports.date_range import DateRange, in_range, local_day
 from pos_referral.services.reports.rollup import sales_days
-from pos_referral.services.reports.rollup.buckets import day_number
+from pos_referral.services.reports.rollup.buckets import day_number, unindexed
+
+LONG_RANGE_DAYS = 92
 
 TABLE: tuple[str, list[tuple[str, str, str]]] = ("Best customers to invite", [
     ("first_name", "Name", "text"), ("contact", "Contact", "text"), ("visit_days", "Days with a sale", "int"),
@@ -33,9 +35,12 @@ DEFINITION = (f"Best customers to invite: customers named with their sales on {M
 def _per_customer(conn: sa.Connection, rng: DateRange) -> sa.Subquery:
     if sales_days.usable(conn, rng):
         c = ReportSaleCustomer
+        # a short range: its days by the covering index; a long one: the whole table in (customer, day) order,
+        # grouped as it streams (the index would sort most of the table by customer in a temporary tree)
+        day: Any = c.day if len(rng.days) <= LONG_RANGE_DAYS else unindexed(c.day)
         return (sa.select(c.customer_id.label("cid"), sa.func.count().label("days"),
                           sa.func.sum(c.total_minor).label("spent"))
-                .where(c.day >= day_number(rng.first), c.day <= day_number(rng.last))
+                .where(day >= day_number(rng.first), day <= day_number(rng.last))
                 .group_by(c.customer_id).having(sa.func.count() >= MIN_VISIT_DAYS).subquery("per"))
     day = local_day(Sale.at, rng, conn.dialect.name)
     per_day = (sa.select(Sale.customer_id.label("cid"), day.label("day"), sa.func.sum(Sale.total_minor).label("t"))

@@ -83,22 +83,25 @@ def _visits(conn: sa.Connection, rng: DateRange) -> dict[int, tuple[int, int]]:
     """{referred by the range's end: (customer-days, distinct customers)} of named customers in the range.
 
     From the summary: a customer's first day in the range is the row whose previous day is before it."""
-    if sales_days.usable(conn, rng):
+    if sales_days.usable(conn, rng):  # one pass over the covering index, no grouping (3 years: ~800,000 rows)
         c = ReportSaleCustomer
         first, last = day_number(rng.first), day_number(rng.last)
-        flag = sa.case((c.referred_day <= last, 1), else_=0)
+        ref = sa.case((c.referred_day <= last, 1), else_=0)
         entering = sa.case((sa.or_(c.prev_day.is_(None), c.prev_day < first), 1), else_=0)
-        stmt = (sa.select(flag, sa.func.count(), sa.func.sum(entering))
-                .where(c.day >= first, c.day <= last).group_by(flag))
-    else:
-        day = local_day(Sale.at, rng, conn.dialect.name)
-        per_day = (sa.select(Sale.customer_id.label("cid"), day.label("day"))
-                   .where(in_range(Sale.at, rng), Sale.customer_id.is_not(None))
-                   .group_by(Sale.customer_id, day).subquery())
-        per = sa.select(per_day.c.cid, sa.func.count().label("days")).group_by(per_day.c.cid).subquery()
-        came = sa.exists().where(Redemption.friend_id == per.c.cid, Redemption.created_at < rng.end)
-        flag = sa.case((came, 1), else_=0)
-        stmt = sa.select(flag, sa.func.sum(per.c.days), sa.func.count()).group_by(flag)
+        days, ref_days, people, ref_people = conn.execute(
+            sa.select(sa.func.count(), sa.func.sum(ref), sa.func.sum(entering), sa.func.sum(ref * entering))
+            .where(c.day >= first, c.day <= last)).one()
+        found = {1: (int(ref_days or 0), int(ref_people or 0)),
+                 0: (int(days) - int(ref_days or 0), int(people or 0) - int(ref_people or 0))}
+        return {flag: pair for flag, pair in found.items() if pair[1]}
+    day = local_day(Sale.at, rng, conn.dialect.name)
+    per_day = (sa.select(Sale.customer_id.label("cid"), day.label("day"))
+               .where(in_range(Sale.at, rng), Sale.customer_id.is_not(None))
+               .group_by(Sale.customer_id, day).subquery())
+    per = sa.select(per_day.c.cid, sa.func.count().label("days")).group_by(per_day.c.cid).subquery()
+    came = sa.exists().where(Redemption.friend_id == per.c.cid, Redemption.created_at < rng.end)
+    flag = sa.case((came, 1), else_=0)
+    stmt = sa.select(flag, sa.func.sum(per.c.days), sa.func.count()).group_by(flag)
     return {int(r): (int(days or 0), int(people or 0)) for r, days, people in conn.execute(stmt)}
 
 

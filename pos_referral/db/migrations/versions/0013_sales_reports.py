@@ -46,7 +46,8 @@ def upgrade() -> None:
     sqlite_with_rowid=False,
     )
     with op.batch_alter_table('report_sale_customers', schema=None) as batch_op:
-        batch_op.create_index('ix_report_sale_customers_day', ['day', 'prev_day', 'referred_day'], unique=False)
+        batch_op.create_index('ix_report_sale_customers_day', ['day', 'prev_day', 'referred_day', 'total_minor'],
+                              unique=False)
 
 
 def downgrade() -> None:
