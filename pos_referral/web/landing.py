@@ -152,7 +152,7 @@ def landing(code: str) -> Response:
         code=row.code, display_code=format_display(row.code), status=info.status, program=program,
         first_name=first_name, owner=owner, progress=_progress(row.code, row.customer_id, program) if owner else None,
         friend_lines=friend_offer(program), referrer_lines=referrer_offer(program), qr=qr_svg(public_url),
-        public_url=public_url, share=[(label, url_for("share.go", code=row.code, channel=channel))
+        public_url=public_url, share=[(label, url_for("share.go", code=row.code, channel=channel, lang=language))
                                       for channel, (label, _) in zip(SHARE_ORDER, share_links(texts, public_url),
                                                                      strict=True)],
         share_text=texts["x"].replace(public_url, "").strip(),

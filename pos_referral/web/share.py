@@ -21,8 +21,10 @@ from pos_referral.services import checkout
 from pos_referral.services.reports import shares
 from pos_referral.web.auth import current_store
 from pos_referral.web.landing import share_links, share_texts
+from pos_referral.web.promo.public import follow_phone_language
 
 bp = Blueprint("share", __name__)
+bp.before_request(follow_phone_language)  # the message in the page's language, as on the landing page
 logger = logging.getLogger(__name__)
 LINKED = ("whatsapp", "sms", "email", "x", "facebook")  # the order of landing.share_links
 

@@ -68,7 +68,7 @@ def test_share_buttons_are_counted_on_the_way_to_the_channel(browser: Any, shop:
     try:
         page.goto(f"{shop.url}/r/{shop.referrer_code}")
         whatsapp = page.locator("#share a", has_text="WhatsApp").get_attribute("href")
-        assert whatsapp == f"/s/{shop.referrer_code}/whatsapp"
+        assert whatsapp == f"/s/{shop.referrer_code}/whatsapp?lang=en"
         answer = page.request.get(f"{shop.url}{whatsapp}", max_redirects=0)
         assert answer.status == 302 and answer.headers["location"].startswith("https://wa.me/?text=")
         page.click("#copylink")
