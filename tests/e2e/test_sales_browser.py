@@ -16,7 +16,8 @@ from pos_referral.services import sales
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
-from tests.e2e.conftest import Shop, sign_in
+from tests.e2e.conftest import Screenshots, Shop, sign_in
+from tests.e2e.test_manager_browser import manager_sign_in, referred_sale  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -79,3 +80,18 @@ def test_share_buttons_are_counted_on_the_way_to_the_channel(browser: Any, shop:
         assert _shares(shop) == {"whatsapp": 1, "copy": 1}
     finally:
         context.close()
+
+
+@pytest.mark.usefixtures("referred_sale")
+def test_the_dashboard_says_not_known_until_a_sales_feed_arrives(page: Any, shop: Shop,
+                                                                 screenshots: Screenshots) -> None:
+    manager_sign_in(page, shop)
+    figure = page.locator('#t-sales tr[data-figure="participation_of_sales"]')
+    expect(figure.locator(".value")).to_have_text("not known: no sales feed")  # a redemption alone is no feed
+    expect(figure).to_contain_text("Sales with a code over sales recorded.")  # its definition beside it
+    for i in range(3):
+        sales.record_sale(shop.store.ctx, sales.SaleSeen(f"POS-{i}", 2000, "api", cashier="Ola"))
+    page.reload()
+    expect(figure.locator(".value")).to_have_text("25.0 %")  # the referred sale S1 and three others
+    expect(page.locator('#t-cashier_activity tbody tr', has_text="Ola")).to_contain_text("3")
+    screenshots.save(page, "manager_dashboard_sales.png")
