@@ -32,7 +32,7 @@ from pos_referral.services.reports.date_range import DateRange, local_day
 from pos_referral.services.reports.rollup.buckets import RAW_KEY, supported, unindexed, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
-WINDOW = 200_000  # sales rows per transaction
+WINDOW = 20_000  # sales rows per write unit (about half a second of the write lock on a small machine)
 _DAYS = table(ReportSaleDay)
 _CUST = table(ReportSaleCustomer)
 _W = table(ReportWatermark)
