@@ -36,7 +36,8 @@
   var codeEl = $("code"), basketEl = $("basket"), customerEl = $("customer"), nameEl = $("first-name"),
       saleEl = $("sale"), answer = $("answer"), big = $("answer-big"), small = $("answer-small"),
       confirmBtn = $("confirm"), overrideBtn = $("override"), result = $("result"), dialog = $("override-dialog"),
-      sayEl = $("answer-say"), offerDialog = $("offer-dialog"), practiceBtn = $("practice-toggle");
+      sayEl = $("answer-say"), offerDialog = $("offer-dialog"), practiceBtn = $("practice-toggle"),
+      inviteHint = $("invite-hint");
   var PRINTER_LOOK = { ready: "good", paper_low: "low", paper_out: "bad", cover_open: "bad", offline: "bad" };
   var NOT_OVERRIDABLE = ["unknown_code", "mistyped_code", "wrong_kind", "already_redeemed", "voucher_revoked",
                          "rate_limited", "database_busy"];
@@ -209,6 +210,7 @@
   function reset() {
     current = null;
     [codeEl, basketEl, customerEl, nameEl, saleEl].forEach(function (el) { el.value = ""; });
+    inviteHint.hidden = true; inviteHint.textContent = "";
     confirmBtn.disabled = true; overrideBtn.disabled = true;
     answer.className = "answer idle";
   }
@@ -281,11 +283,34 @@
     }).catch(failed);
   }
 
+  /* "Sale done" reports the sale (source till, the basket total and the customer typed) to the reports'
+     denominator, POST /api/v1/sales; without a total nothing is reported. Never blocks the prompt. */
+  function recordSale(sale) {
+    var b = basket(), c = customer();
+    if (!b) { return Promise.resolve(null); }
+    var body = { sale_id: sale, total: b };
+    if (c) { body.customer = c; }
+    return post("/api/v1/sales", body).catch(function () { return null; });
+  }
+  /* A frequent customer without a card: the till says "offer one" as soon as their contact is typed. */
+  function checkInvite() {
+    var c = customer();
+    inviteHint.hidden = true; inviteHint.textContent = "";
+    if (!c || practice) { return; }
+    var typed = customerEl.value;
+    post("/api/v1/prompts/invite-hint", { customer: c }).then(function (r) {
+      if (r.status !== 200 || !r.data || !r.data.invite || customerEl.value !== typed) { return; }
+      inviteHint.textContent = T.invite_hint; inviteHint.hidden = false;
+    }).catch(function () {});
+  }
+
   /* After a sale without a friend's code: offer the customer a referral card, once per sale. */
   function saleDone() {
     var sale = saleEl.value.trim() || saleId();
     if (practice) { offerSale = sale; offerDialog.returnValue = ""; offerDialog.showModal(); $("offer-yes").focus(); return; }
-    get("/api/v1/prompts/card-offer/" + encodeURIComponent(sale)).then(function (r) {
+    recordSale(sale).then(function () {
+      return get("/api/v1/prompts/card-offer/" + encodeURIComponent(sale));
+    }).then(function (r) {
       if (r.status !== 200 || !r.data) { showResult([problemText(r)], null); return; }
       if (!r.data.offer) {
         showResult([r.data.reason === "referral_sale" ? T.offer_none_referral : T.offer_none_again], null); return;
@@ -389,6 +414,7 @@
   $("reprint").addEventListener("click", reprint);
   if ($("arm-proxy")) { $("arm-proxy").addEventListener("click", armProxy); }
   $("sale-done").addEventListener("click", saleDone);
+  customerEl.addEventListener("change", checkInvite);
   $("staff-guide").addEventListener("click", staffGuide);
   practiceBtn.addEventListener("click", function () { setPractice(!practice); });
   Array.prototype.forEach.call(document.querySelectorAll("button.demo"), function (btn) {

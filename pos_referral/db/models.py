@@ -316,3 +316,4 @@ class ReportEvent(Base):
 from pos_referral.db import models_central as models_central  # noqa: E402  (central tables)
 from pos_referral.db import models_promo as models_promo  # noqa: E402  (promotion tables: mail, card offers)
 from pos_referral.db import models_reports as models_reports  # noqa: E402  (report rollups)
+from pos_referral.db import models_sales as models_sales  # noqa: E402  (share counts, sales summaries)

@@ -16,7 +16,7 @@ from typing import cast
 
 import sqlalchemy as sa
 
-from pos_referral.db.models import Code, Customer, OutboxEvent, Redemption, Reward
+from pos_referral.db.models import Code, Customer, OutboxEvent, Redemption, Reward, Sale
 from pos_referral.domain import codes as codes_mod
 from pos_referral.domain import eligibility
 from pos_referral.domain.chain_ids import placeholder_customer_id
@@ -90,7 +90,8 @@ _REFERRED = (
     .exists()
 )
 # a purchase this store knows of: a referral code used on a sale, a voucher spent, or an own code given on a
-# receipt (the receipt channel is a sale's); a registration alone (kiosk, card, API) is not a purchase.
+# receipt (the receipt channel is a sale's), or any sale the shop reported with their contact (``sales``, by its
+# customer_id index); a registration alone (kiosk, card, API) is not a purchase.
 # Asked apart, and only of a customer the store knows: most friends at the till are new to it, and a
 # larger friend statement costs every quote its cache-key walk.
 _BOUGHT = sa.select(sa.or_(
@@ -98,6 +99,7 @@ _BOUGHT = sa.select(sa.or_(
     sa.select(Code.code).where(Code.customer_id == sa.bindparam("customer_id"), sa.or_(
         sa.and_(Code.kind == "voucher", Code.redeemed_at.is_not(None)),
         sa.and_(Code.kind == "referral", Code.channel == "receipt"))).exists(),
+    sa.select(Sale.id).where(Sale.customer_id == sa.bindparam("customer_id")).exists(),
 ))
 _FRIEND_BY_HASH = sa.select(Customer.id, _REFERRED).where(Customer.identity_hash == sa.bindparam("value"))
 _FRIEND_BY_ID = sa.select(Customer.id, _REFERRED).where(Customer.id == sa.bindparam("value"))

@@ -24,7 +24,7 @@ from pos_referral.db.upsert import insert_ignore
 from pos_referral.domain.codes import CodeKind, format_display
 from pos_referral.domain.errors import Refusal
 from pos_referral.domain.money import format_money
-from pos_referral.services import report_facts
+from pos_referral.services import report_facts, sales
 from pos_referral.services.checkout import Evaluation, away_voucher, evaluate
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, identity_aliases, insert_customer
@@ -46,7 +46,7 @@ class RedeemRequest:
     customer: CustomerInput
     till_id: str
     body_hash: str
-    staff: str = ""  # the cashier signed in at the till page; empty for calls with a till's API token
+    staff: str = ""  # the cashier signed in at the till page, else the API body's ``cashier`` (or empty)
     expected_kind: CodeKind | None = None  # /vouchers/{code}/redeem takes vouchers only
 
 
@@ -199,6 +199,8 @@ def _record_referral(
         **({"friend_identity_aliases": list(aliases)} if aliases else {}),
     }))
     add_events(conn, events, now)  # the friend's code_issued first, as central expects
+    sales.record_in_redemption(conn, sale_id=req.sale_id, at=now, total_minor=req.basket_minor,
+                               customer_id=friend_id, source="referral", till_id=req.till_id, cashier=req.staff)
     if req.staff:  # who served the sale, for the per-cashier report
         report_facts.add(conn, report_facts.Fact(at=now, kind="redeemed", till_id=req.till_id, staff=req.staff,
                                                    code=own.code, sale_id=req.sale_id))
@@ -244,6 +246,9 @@ def _record_voucher_use(
         "discount": format_money(ev.discount_minor), "store_no": ctx.store_no, "till_id": req.till_id,
         "at": now.isoformat(), "away": away_voucher(ctx, reward),
     }, now)
+    sales.record_in_redemption(conn, sale_id=req.sale_id, at=now, total_minor=req.basket_minor,
+                               customer_id=reward.customer_id, source="voucher", till_id=req.till_id,
+                               cashier=req.staff)
     report_facts.add(conn, report_facts.Fact(
         at=now, kind="voucher_sale", till_id=req.till_id, staff=req.staff, code=ev.code, sale_id=req.sale_id,
         customer_id=reward.customer_id, basket_minor=req.basket_minor))

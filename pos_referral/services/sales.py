@@ -5,6 +5,12 @@ the print proxy's recognised receipts. The first report of a sale wins; the same
 same total is a replay (``created`` false), with another total a conflict, since two different sales
 under one receipt number would make every rate wrong. A contact given with the sale finds (or
 registers) the customer by keyed hash, so the reports can count visits of customers without a code.
+
+A redemption records its own sale too (``record_in_redemption``, source ``referral`` or ``voucher``,
+in the redemption's transaction, ignored when the sale_id is already there), so the referred sales
+are in the denominator even in a shop that sends no other sale. A feed that later reports the same
+sale_id gets a replay whatever its total (the POS may send the paid total, the till quoted the basket):
+the redemption's row stands, so a shop that sends every sale counts each once.
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from pos_referral.db.base import table
 from pos_referral.db.models import Sale
+from pos_referral.db.upsert import insert_ignore
 from pos_referral.services.context import StoreContext
 from pos_referral.services.customers import CustomerInput, find_or_create_customer
 from pos_referral.services.unit_of_work import UnitOfWork
 
-SOURCES = ("api", "till", "proxy")
+SOURCES = ("api", "till", "proxy")  # the sales feeds: a period with none of these has no sales feed
+REDEMPTION_SOURCES = ("referral", "voucher")  # a sale recorded by the redemption made on it
 
 
 class SaleConflict(ValueError):
@@ -48,6 +57,7 @@ class SaleRecorded:
     at: datetime
     customer_id: str | None
     created: bool
+    recorded_by: str = ""  # the source whose report was kept (a replay of a redemption's sale: referral)
 
 
 def record_sale(ctx: StoreContext, sale: SaleSeen) -> SaleRecorded:
@@ -60,12 +70,12 @@ def record_sale(ctx: StoreContext, sale: SaleSeen) -> SaleRecorded:
         raise ValueError("a sale's total cannot be negative")
     now = ctx.clock()
     with UnitOfWork(ctx.db, write=True) as uow:
-        row = uow.conn.execute(sa.select(Sale.total_minor, Sale.at, Sale.customer_id)
+        row = uow.conn.execute(sa.select(Sale.total_minor, Sale.at, Sale.customer_id, Sale.source)
                                .where(Sale.sale_id == sale.sale_id)).first()
         if row is not None:
-            if row[0] != sale.total_minor:
+            if row[0] != sale.total_minor and row[3] not in REDEMPTION_SOURCES:
                 raise SaleConflict(sale.sale_id, row[0])
-            return SaleRecorded(sale.sale_id, row[0], row[1], row[2], created=False)
+            return SaleRecorded(sale.sale_id, row[0], row[1], row[2], created=False, recorded_by=row[3])
         customer_id = None
         if sale.customer is not None and sale.customer.given:
             customer, _ = find_or_create_customer(uow.session, sale.customer, ctx.secrets.pepper,
@@ -76,4 +86,12 @@ def record_sale(ctx: StoreContext, sale: SaleSeen) -> SaleRecorded:
             sale_id=sale.sale_id, at=now, total_minor=sale.total_minor, customer_id=customer_id,
             cashier=sale.cashier[:40], till_id=sale.till_id[:32], source=sale.source))
         uow.commit()
-    return SaleRecorded(sale.sale_id, sale.total_minor, now, customer_id, created=True)
+    return SaleRecorded(sale.sale_id, sale.total_minor, now, customer_id, created=True, recorded_by=sale.source)
+
+
+def record_in_redemption(conn: sa.Connection, *, sale_id: str, at: datetime, total_minor: int,
+                         customer_id: str | None, source: str, till_id: str = "", cashier: str = "") -> None:
+    """The redemption's sale, in the redemption's own transaction; nothing when the sale_id is known."""
+    assert source in REDEMPTION_SOURCES
+    insert_ignore(conn, table(Sale), dict(sale_id=sale_id, at=at, total_minor=total_minor, customer_id=customer_id,
+                                          cashier=cashier[:40], till_id=till_id[:32], source=source))

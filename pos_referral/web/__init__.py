@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from pos_referral.web import claim, health, home, kiosk, landing, sync_api
-from pos_referral.web.api import card_offers, openapi, printing, proxy, routes
+from pos_referral.web import claim, health, home, kiosk, landing, share, sync_api
+from pos_referral.web.api import card_offers, openapi, printing, proxy, routes, sales
 from pos_referral.web.auth import check_staff_session, csrf
 from pos_referral.web.display import pages as display_pages
 from pos_referral.web.headers import secure_headers
@@ -19,13 +19,14 @@ def register_blueprints(app: Flask) -> None:
     app.after_request(secure_headers)
     # JSON APIs check CSRF themselves when a cookie (not a bearer token) authorises them; sync uses store
     # tokens; unsubscribe is RFC 8058 one-click (mail clients POST without a form token; the token is the key)
-    for exempt in (routes.bp, printing.bp, card_offers.bp, proxy.bp, sync_api.bp, unsubscribe.bp):
+    for exempt in (routes.bp, printing.bp, card_offers.bp, proxy.bp, sales.bp, share.bp, sync_api.bp,
+                   unsubscribe.bp):
         csrf.exempt(exempt)
-    for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp,  # till and POS software
+    for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp, sales.bp,  # till, POS software
                proxy.bp,  # "Give card" for the print proxy (the till's F7, a POS macro key)
                pages.bp, practice.bp,  # the cashier's till page and its practice mode
                display_pages.bp,  # the customer display beside the till (its link's key, no sign-in)
-               claim.bp, landing.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
+               claim.bp, landing.bp, share.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
                dashboard.bp, staff.bp, books.bp, privacy.bp,  # managers
                sync_api.bp):  # chain sync: store tokens; answers 404 unless this is central
         app.register_blueprint(bp)

@@ -59,6 +59,9 @@ def _with_link(text: str, url: str) -> str:
     return text if url in text else f"{text} {url}"
 
 
+SHARE_ORDER = ("whatsapp", "sms", "email", "x", "facebook")  # share_links' order; web/share.py counts each
+
+
 def share_links(texts: dict[str, str], url: str) -> list[tuple[str, str]]:
     """One link per channel, each carrying that channel's message (``messages.share_texts``)."""
     return [
@@ -149,7 +152,9 @@ def landing(code: str) -> Response:
         code=row.code, display_code=format_display(row.code), status=info.status, program=program,
         first_name=first_name, owner=owner, progress=_progress(row.code, row.customer_id, program) if owner else None,
         friend_lines=friend_offer(program), referrer_lines=referrer_offer(program), qr=qr_svg(public_url),
-        public_url=public_url, share=share_links(texts, public_url),
+        public_url=public_url, share=[(label, url_for("share.go", code=row.code, channel=channel, lang=language))
+                                      for channel, (label, _) in zip(SHARE_ORDER, share_links(texts, public_url),
+                                                                     strict=True)],
         share_text=texts["x"].replace(public_url, "").strip(),
         mail_links=mail_links, just_claimed=owner and request.args.get("claimed") == "1",  # from web/claim.py
         expires_at=row.expires_at, store_name=store.settings.config.store.name,

@@ -46,7 +46,9 @@ def test_share_links_carry_the_message_and_the_public_link(browser: Any, shop: S
         page.goto(signed)
         expect(page.locator("#progress")).to_contain_text("0 friends joined")
         screenshots.save(page, "landing-owner.png")
-        hrefs = page.eval_on_selector_all("#share a", "els => els.map(e => e.href)")
+        counted = page.eval_on_selector_all("#share a", "els => els.map(e => e.href)")
+        assert all(h.startswith(f"{shop.url}/s/{shop.referrer_code}/") for h in counted)  # counted on the way
+        hrefs = [page.request.get(h, max_redirects=0).headers["location"] for h in counted]
         assert [h.split(":")[0] for h in hrefs] == ["https", "sms", "mailto", "https", "https"]
         assert any(h.startswith("https://wa.me/?text=") for h in hrefs)
         assert any(h.startswith("https://twitter.com/intent/tweet?") for h in hrefs)
@@ -105,7 +107,8 @@ def test_share_messages_follow_the_page_language(browser: Any, shop: Shop) -> No
     context, page = _phone(browser, "pl-PL")
     try:
         page.goto(f"{shop.url}/r/{shop.referrer_code}")
-        hrefs = page.eval_on_selector_all("#share a", "els => els.map(e => e.href)")
+        counted = page.eval_on_selector_all("#share a", "els => els.map(e => e.href)")
+        hrefs = [page.request.get(h, max_redirects=0).headers["location"] for h in counted]
         assert "z moim kodem" in unquote(hrefs[3])  # config/messages/pl/share_x.txt
         expect(page.locator("main > p.muted").first).to_contain_text("Daj znajomym")  # pl/landing_headline.txt
     finally:

@@ -96,7 +96,11 @@ def test_guessing_codes_is_rate_limited(app: Flask, store: Store) -> None:
 
 def test_share_links_hold_the_public_link_not_the_signature(app: Flask, api: Api, store: Store) -> None:
     code = api.issue()["code"]
-    html = app.test_client().get(owner_url(store.ctx, f"/r/{code}", code, 0)).get_data(as_text=True)
-    links = re.findall(r'href="((?:https://|sms:|mailto:)[^"]+)"', html)
+    client = app.test_client()
+    html = client.get(owner_url(store.ctx, f"/r/{code}", code, 0)).get_data(as_text=True)
+    # each share button is counted on its way, with the page's language for the message
+    counted = re.findall(rf'href="(/s/{code}/[a-z]+\?lang=en)"', html)
+    links = [client.get(path).headers["Location"] for path in counted]
+    assert [re.split(r"[:/]", link)[0] for link in links] == ["https", "sms", "mailto", "https", "https"]
     assert len(links) == 5 and all(f"r/{code}" in link and "%3Fs%3D" not in link and "?s=" not in link
                                    for link in links)

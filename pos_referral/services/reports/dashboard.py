@@ -29,6 +29,7 @@ from pos_referral.services.reports import fraud as reports_fraud
 from pos_referral.services.reports import funnel as reports_funnel
 from pos_referral.services.reports import money as reports_money
 from pos_referral.services.reports import people as reports_people
+from pos_referral.services.reports import sales_parts
 from pos_referral.services.reports.date_range import DateRange, breathe
 from pos_referral.services.reports.rollup import quarter_hours
 from pos_referral.services.reports.rollup.read import RAW_KEY
@@ -39,8 +40,9 @@ TABLES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "funnel": ("Funnel", [("step", "Step", "text"), ("count", "Count", "int"),
                           ("conversion", "Conversion from previous step", "ratio")]),
     "kpis": ("Key figures", [("kpi", "Figure", "text"), ("value", "Value", "text"), ("key", "Key", "text")]),
-    "channels": ("Share/scan rate by channel", [("channel", "Channel", "text"), ("codes_issued", "Codes issued", "int"),
-                                                ("landing_visits", "Landing visits", "int"),
+    "channels": ("Landing visits per code by channel", [("channel", "Channel", "text"),
+                                                        ("codes_issued", "Codes issued", "int"),
+                                                        ("landing_visits", "Landing visits", "int"),
                                                 ("scan_rate", "Visits per code", "ratio")]),
     "goals": ("Goals this month", [("program", "Program", "text"), ("month", "Month", "text"),
                                    ("new_referred_customers", "New referred customers", "int"),
@@ -160,6 +162,11 @@ PARTS["channels"] = _funnel
 TABLES["card_offers"] = prompts.OFFER_TABLE  # the till's after-sale "referral card?" prompt (issue 7)
 PARTS["card_offers"] = lambda c, r, x, rep, n: rep.tables.__setitem__(
     "card_offers", prompts.offer_rows(c, r.start, r.end, r.store_no))
+
+
+# issue 22, every sale seen: figures over the sales feed, shares, per cashier, who to invite (sales_parts.py)
+TABLES.update(sales_parts.TABLES)
+PARTS.update(sales_parts.PARTS)
 
 
 def build_report(ctx: StoreContext, rng: DateRange, *, parts: Iterable[str] | None = None,

@@ -9,6 +9,7 @@ from flask import request
 
 from pos_referral.domain.json_input import JsonInputError, loads_checked
 from pos_referral.domain.money import MoneyError, format_money, parse_money
+from pos_referral.domain.text import clean_name
 from pos_referral.services.customers import CustomerInput, CustomerInputError
 from pos_referral.web.auth import current_store
 from pos_referral.web.problems import ApiProblem
@@ -89,3 +90,13 @@ def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...], defa
     if value not in choices:
         raise invalid(f"{name} must be one of {', '.join(choices)}", name)
     return str(value)
+
+
+def cashier_field(body: dict[str, Any]) -> str:
+    """The optional ``cashier`` (a name or staff number as the POS knows it; 1-40 characters)."""
+    value = body.get("cashier")
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not clean_name(value) or len(value) > 40:
+        raise invalid("cashier must be a name or number of 1-40 characters", "cashier")
+    return clean_name(value)

@@ -61,6 +61,29 @@ def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
 
+CASHIER = {"type": "string", "minLength": 1, "maxLength": 40, "example": "Ana",
+           "description": "Who served the sale, as the POS names them (the per-cashier report); a till page "
+                          "session uses its signed-in cashier instead"}
+SALE_ID = {"type": "string", "pattern": r"^[!-~]{1,64}$"}
+SALES_PATHS: dict[str, Any] = {
+    "/api/v1/sales": {"post": {
+        "summary": "Report a sale (any sale, with or without a code): the reports' denominator",
+        "description": (
+            "Idempotent by `sale_id`: 201 the first time, 200 for the same sale again (`recorded` false). "
+            "Another total for a known `sale_id` is 409 `sale_conflict` (with `recorded_total`), except for a "
+            "sale a redemption already recorded (`recorded_by` `referral` or `voucher`): that is a 200 and the "
+            "redemption's basket stays, so a shop that sends every sale counts each once. A `customer` contact "
+            "lets the reports count the customer's visits and makes them a returning customer for programs "
+            "for new customers only."),
+        "requestBody": _body({"type": "object", "required": ["sale_id", "total"], "properties": {
+            "sale_id": SALE_ID, "total": MONEY, "customer": _ref("Customer"), "cashier": CASHIER}}),
+        "responses": _responses({"200": "already recorded", "201": "recorded"}, 400, 409, 422)}},
+    "/api/v1/prompts/invite-hint": {"post": {
+        "summary": "Is the customer at the till a frequent one without a referral card? (the till's hint)",
+        "requestBody": _body({"type": "object", "required": ["customer"], "properties": {
+            "customer": _ref("Customer")}}),
+        "responses": _responses({"200": "invite or not, with the visit days counted"}, 400, 422)}},
+}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": True,
                "schema": {"type": "string", "minLength": 1, "maxLength": 128}}
 REFERRER_OUTCOME = (
@@ -134,7 +157,7 @@ PRINT_PATHS: dict[str, Any] = {
 def document() -> dict[str, Any]:
     redeem_body = {"type": "object", "required": ["code", "sale_id", "basket_total"], "properties": {
         "code": CODE, "sale_id": {"type": "string", "pattern": r"^[!-~]{1,64}$"}, "basket_total": MONEY,
-        "customer": _ref("Customer"), "till_id": {"type": "string"}}}
+        "customer": _ref("Customer"), "till_id": {"type": "string"}, "cashier": CASHIER}}
     paths: dict[str, Any] = {
         "/api/v1/referral-codes": {"post": {
             "summary": "Issue (or return) a customer's referral code",
@@ -162,7 +185,8 @@ def document() -> dict[str, Any]:
             "summary": "Use a single-use voucher",
             "parameters": [_path_param("code"), IDEMPOTENCY],
             "requestBody": _body({"type": "object", "required": ["sale_id", "basket_total"], "properties": {
-                "sale_id": {"type": "string", "pattern": r"^[!-~]{1,64}$"}, "basket_total": MONEY}}),
+                "sale_id": {"type": "string", "pattern": r"^[!-~]{1,64}$"}, "basket_total": MONEY,
+                "cashier": CASHIER}}),
             "responses": _responses({"201": "recorded"}, 400, 404, 409, 422)}},
         "/api/v1/sales/{sale_id}/refund": {"post": {
             "summary": "Refund a referred sale (void or claw back the referrer's reward)",
@@ -177,6 +201,7 @@ def document() -> dict[str, Any]:
         **PROMPT_PATHS,
         **PRINT_PATHS,
         **PROXY_PATHS,
+        **SALES_PATHS,
     }
     return {
         "openapi": "3.0.3",

@@ -20,6 +20,7 @@ from pos_referral.services import (
 )
 from pos_referral.services.checkout import Evaluation
 from pos_referral.web.api.input import (
+    cashier_field,
     choice_field,
     code_field,
     customer_field,
@@ -179,7 +180,7 @@ def _redeem(body: dict[str, Any], expected_kind: CodeKind | None) -> tuple[Respo
         customer=customer_field(body),
         till_id=g.till_id,
         body_hash=redemptions.body_hash(body),
-        staff=g.staff,
+        staff=g.staff or cashier_field(body),  # the signed-in cashier at the till page, else the POS's name
         expected_kind=expected_kind,
     )
     try:

@@ -15,7 +15,7 @@ def public_page(template: str, http_status: int = 200, **context: Any) -> Respon
     resp = make_response(render_template(template, nonce=nonce, **context), http_status)
     resp.headers["Content-Security-Policy"] = (
         f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; img-src data:; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")  # self: the share beacon
     resp.headers["Referrer-Policy"] = "no-referrer"  # the owner's ?s= must never leak to a share site
     resp.headers["Cache-Control"] = "private, no-cache"
     resp.headers["X-Content-Type-Options"] = "nosniff"

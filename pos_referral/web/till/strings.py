@@ -70,5 +70,6 @@ def js_strings() -> dict[str, object]:
         "offer_accepted": _("Thank you! Type the customer's phone or email, then press F6 to print the card."),
         "offer_declined": _("Noted: no card for this sale."),
         "offer_skipped": _("No card offered for this sale."),
+        "invite_hint": _("Frequent customer without a card: offer one (F6 prints it)."),
         "reasons": {code: str(text) for code, text in REASON_TEXT.items()},
     }

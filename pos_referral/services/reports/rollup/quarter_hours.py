@@ -39,7 +39,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, LandingVisit, LedgerEntry, Redemption, ReportEvent, Reward
 from pos_referral.db.models_reports import ReportRollup, ReportVisit, ReportWatermark
 from pos_referral.services.reports.date_range import issued_here
-from pos_referral.services.reports.rollup import days, flags, holdings, referrers, velocity, visits
+from pos_referral.services.reports.rollup import days, flags, holdings, referrers, sales_days, velocity, visits
 from pos_referral.services.reports.rollup.buckets import BUCKET_SECONDS, instant, supported
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -294,6 +294,7 @@ def catch_up(db: Database, tz: ZoneInfo | None = None, now: datetime | None = No
         if now is not None:
             holdings.refresh(db, now)
         if tz is not None:
+            sales_days.refresh(db, tz)
             visits.refresh(db, tz, tops)
             referrers.refresh(db, tz, tops)
         if len(done) > 50:

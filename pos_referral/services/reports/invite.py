@@ -1,0 +1,65 @@
+"""Who to invite: frequent customers from the sales feed who hold no referral code.
+
+*Best customers to invite*: named customers (a phone or email given with their sales) with sales on
+``MIN_VISIT_DAYS`` or more local days of the period and no referral code by its end, ranked by those
+days, then by what they spent. The till shows "Frequent customer without a card: offer one" when such a
+customer is named there (services/promo/invite_hint.py, the same rule over the last 30 days).
+A period without any named sale falls back to the visits the service saw itself (``people.to_invite``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from pos_referral.db.models import Code, Sale
+from pos_referral.db.models_sales import ReportSaleCustomer
+from pos_referral.services.promo.invite_hint import MIN_VISIT_DAYS
+from pos_referral.services.reports import people as reports_people
+from pos_referral.services.reports.date_range import DateRange, in_range, local_day
+from pos_referral.services.reports.rollup import sales_days
+from pos_referral.services.reports.rollup.buckets import day_number, unindexed
+
+LONG_RANGE_DAYS = 92
+
+TABLE: tuple[str, list[tuple[str, str, str]]] = ("Best customers to invite", [
+    ("first_name", "Name", "text"), ("contact", "Contact", "text"), ("visit_days", "Days with a sale", "int"),
+    ("spent_minor", "Spent", "money"), ("customer_id", "Customer id", "text")])
+DEFINITION = (f"Best customers to invite: customers named with their sales on {MIN_VISIT_DAYS} or more days of the "
+              "period who hold no referral code, most days first, then most spent. Print their card next visit: "
+              "the till says \"Frequent customer without a card: offer one\" when one of them is named there.")
+
+
+def _per_customer(conn: sa.Connection, rng: DateRange) -> sa.Subquery:
+    if sales_days.usable(conn, rng):
+        c = ReportSaleCustomer
+        # a short range: its days by the covering index; a long one: the whole table in (customer, day) order,
+        # grouped as it streams (the index would sort most of the table by customer in a temporary tree)
+        day: Any = c.day if len(rng.days) <= LONG_RANGE_DAYS else unindexed(c.day)
+        return (sa.select(c.customer_id.label("cid"), sa.func.count().label("days"),
+                          sa.func.sum(c.total_minor).label("spent"))
+                .where(day >= day_number(rng.first), day <= day_number(rng.last))
+                .group_by(c.customer_id).having(sa.func.count() >= MIN_VISIT_DAYS).subquery("per"))
+    day = local_day(Sale.at, rng, conn.dialect.name)
+    per_day = (sa.select(Sale.customer_id.label("cid"), day.label("day"), sa.func.sum(Sale.total_minor).label("t"))
+               .where(in_range(Sale.at, rng), Sale.customer_id.is_not(None)).group_by(Sale.customer_id, day)
+               .subquery())
+    return (sa.select(per_day.c.cid, sa.func.count().label("days"), sa.func.sum(per_day.c.t).label("spent"))
+            .group_by(per_day.c.cid).having(sa.func.count() >= MIN_VISIT_DAYS).subquery("per"))
+
+
+def to_invite(conn: sa.Connection, rng: DateRange, limit: int | None = 10) -> list[dict[str, Any]]:
+    per = _per_customer(conn, rng)
+    code = so.aliased(Code)
+    has_code = sa.exists().where(code.customer_id == per.c.cid, code.kind == "referral", code.created_at < rng.end)
+    stmt = (sa.select(per.c.cid, per.c.days, per.c.spent).where(~has_code)
+            .order_by(per.c.days.desc(), per.c.spent.desc(), per.c.cid))
+    rows = conn.execute(stmt.limit(limit) if limit else stmt).all()
+    if not rows and not conn.execute(sa.select(Sale.id).where(in_range(Sale.at, rng), Sale.customer_id.is_not(None))
+                                     .limit(1)).first():
+        return [{**r, "spent_minor": None} for r in reports_people.to_invite(conn, rng, limit)]
+    people = reports_people._customers(conn, [r[0] for r in rows])
+    return [{"customer_id": cid, "first_name": people.get(cid, ("", ""))[0], "contact": people.get(cid, ("", ""))[1],
+             "visit_days": int(days), "spent_minor": int(spent or 0)} for cid, days, spent in rows]
