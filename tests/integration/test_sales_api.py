@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from pos_referral.bootstrap import Store
+from pos_referral.db.base import new_id
 from pos_referral.db.models import ReportEvent, Sale
 from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api, FakeClock
@@ -83,3 +84,10 @@ def test_the_till_hint_names_a_frequent_customer_without_a_card(api: Api, clock:
     assert api.post("/api/v1/prompts/invite-hint", {"customer": regular})[1]["invite"] is False
     assert api.post("/api/v1/prompts/invite-hint", {"customer": {"phone": "+4791200031"}})[1]["invite"] is False
     assert api.post("/api/v1/prompts/invite-hint", {})[0] == 422
+
+
+def test_a_sale_naming_a_customer_id_this_store_does_not_know_is_a_404_and_records_nothing(api: Api) -> None:
+    status, body = api.post("/api/v1/sales", {"sale_id": "R-404", "total": "12.00",
+                                              "customer": {"customer_id": new_id()}})
+    assert (status, body["code"]) == (404, "unknown_customer")
+    assert api.post("/api/v1/sales", {"sale_id": "R-404", "total": "12.00"})[0] == 201

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from pos_referral.domain.money import format_money
 from pos_referral.services import sales
+from pos_referral.services.customers import UnknownCustomerError
 from pos_referral.services.promo import invite_hint
 from pos_referral.web.api.input import cashier_field, customer_field, json_body, money_field, sale_id_field
 from pos_referral.web.auth import current_store, require_till
@@ -44,6 +45,8 @@ def record_sale() -> tuple[Response, int]:
                          f"Sale {exc.sale_id} was already recorded with another total "
                          f"({format_money(exc.recorded_minor)}); use a new sale_id for another sale.",
                          recorded_total=format_money(exc.recorded_minor)) from None
+    except UnknownCustomerError as exc:
+        raise ApiProblem(404, "unknown_customer", str(exc), field="customer") from None
     return jsonify({"sale_id": done.sale_id, "total": format_money(done.total_minor), "at": done.at.isoformat(),
                     "customer_id": done.customer_id, "recorded": done.created,
                     "recorded_by": done.recorded_by}), 201 if done.created else 200

@@ -23,4 +23,7 @@ def display_key(session_key: bytes, till_id: str) -> str:
 
 
 def key_matches(session_key: bytes, till_id: str, given: str) -> bool:
-    return hmac.compare_digest(display_key(session_key, till_id), given.strip().lower()[:64])
+    given = given.strip().lower()[:64]
+    if not given.isascii():  # compare_digest refuses non-ASCII text (a TypeError, not a "no")
+        return False
+    return hmac.compare_digest(display_key(session_key, till_id), given)
