@@ -16,6 +16,9 @@ from pos_referral.services.mail import outbox as mail_outbox
 from pos_referral.services.mail.sender import MailFailure, SmtpTransport, Transport, compose
 from pos_referral.services.mail.status import plan_reminders, plan_status_mails
 from pos_referral.services.messages import MessageError
+from pos_referral.services.reports import budget
+from pos_referral.services.reports.budget import plan_budget_mails
+from pos_referral.services.reports.budget_mail import budget_message
 from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class MailWorker:
     def run_once(self) -> SendSummary:
         plan_status_mails(self.ctx)
         plan_reminders(self.ctx)
+        plan_budget_mails(self.ctx)
         return self.send_due()
 
     def send_due(self) -> SendSummary:
@@ -65,6 +69,8 @@ class MailWorker:
     def _build(self, mail: mail_outbox.Claimed) -> EmailMessage | None:
         """The message, or None when there is nobody (left) to send it to."""
         settings = self.ctx.settings
+        if mail.kind == budget.MAIL_KIND:  # to a manager: no consent row, no unsubscribe link
+            return budget_message(settings, mail.to_addr, mail.context) if mail.to_addr else None
         if mail.kind == "invitation":
             if not mail.to_addr:
                 return None

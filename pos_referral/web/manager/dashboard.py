@@ -135,7 +135,7 @@ def dashboard() -> str:
         kpis={row["key"]: row for row in report.tables["kpis"]},
         trend_svg=trend_chart(trend, weekly=step == "week"), funnel_svg=funnel_chart(report.tables["funnel"]),
         summary_day=rng.last.isoformat(), staff_name=session.get("staff_name"),
-        chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text,
+        chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text, definitions=reports.DEFINITIONS,
     )
 
 
