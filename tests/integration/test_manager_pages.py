@@ -110,7 +110,8 @@ def test_every_table_exports_as_csv(client: FlaskClient, api: Api) -> None:
     code = api.issue("+4791111111", "Kari")["code"]
     assert api.redeem(code, "S1", "50.00", phone="+4794444441")[0] == 201
     sign_in(client)
-    for name in ("funnel", "activity", "ab", "ab_verdicts", "budget", "ambassadors", "kpis", "channels", "goals", "trend", "top_referrers", "invite", "cashiers",
+    for name in ("funnel", "activity", "ab", "ab_verdicts", "budget", "ambassadors", "kpis",
+                 "channels", "goals", "trend", "top_referrers", "invite", "cashiers",
                  "unredeemed", "fraud", "reconciliation"):
         r = client.get(f"/manager/export/{name}.csv?from=2026-06-01&to=2026-06-30")
         assert r.status_code == 200 and r.mimetype == "text/csv", name

@@ -65,7 +65,8 @@ def _vouchers(conn: sa.Connection, rng: DateRange) -> dict[tuple[str, str], int]
             .where(LedgerEntry.entry == "voucher_redeemed", in_range(LedgerEntry.at, rng)))
     if rng.store_no is not None:
         stmt = stmt.where(sa.exists(sa.select(Code.code).where(
-            Code.kind == "voucher", Code.reward_id == LedgerEntry.reward_id, sold_at_store(Code.redeemed_sale_id, rng))))
+            Code.kind == "voucher", Code.reward_id == LedgerEntry.reward_id,
+            sold_at_store(Code.redeemed_sale_id, rng))))
     rows = conn.execute(stmt.group_by(Reward.program_id, Redemption.variant)).all()
     return {(str(p), str(v or "")): int(n or 0) for p, v, n in rows}
 

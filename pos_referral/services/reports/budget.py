@@ -17,6 +17,7 @@ from pos_referral.services.context import StoreContext
 from pos_referral.services.mail.outbox import queue_mail
 from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.reports.money import goals
+from pos_referral.services.reports.rollup import quarter_hours
 from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def plan_budget_mails(ctx: StoreContext) -> int:
         return 0
     now = ctx.clock()
     rng = parse_range(None, None, ctx.tz, now)
+    quarter_hours.catch_up(ctx.db, ctx.tz, now)  # the goals read the rollup, as the dashboard does
     with UnitOfWork(ctx.db, write=False) as read:
         rows = warnings(goals(read.conn, rng, programs))
     if not rows:
