@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from email.message import EmailMessage
 from typing import Any
-
-import re
 
 import sqlalchemy as sa
 
