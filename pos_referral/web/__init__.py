@@ -8,7 +8,7 @@ from pos_referral.web import health, home, kiosk, landing, sync_api
 from pos_referral.web.api import card_offers, openapi, printing, routes
 from pos_referral.web.auth import check_staff_session, csrf
 from pos_referral.web.headers import secure_headers
-from pos_referral.web.manager import dashboard, staff
+from pos_referral.web.manager import dashboard, reconciliation, staff
 from pos_referral.web.promo import invite, join, unsubscribe
 from pos_referral.web.till import pages, practice
 
@@ -23,6 +23,6 @@ def register_blueprints(app: Flask) -> None:
     for bp in (home.bp, health.bp, openapi.bp, routes.bp, printing.bp, card_offers.bp,  # till and POS software
                pages.bp, practice.bp,  # the cashier's till page and its practice mode
                landing.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
-               dashboard.bp, staff.bp,  # managers
+               dashboard.bp, staff.bp, reconciliation.bp,  # managers
                sync_api.bp):  # chain sync: store tokens; answers 404 unless this is central
         app.register_blueprint(bp)

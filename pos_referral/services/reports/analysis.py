@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from pos_referral.services.context import StoreContext
-from pos_referral.services.reports import ab, ambassadors, budget, cohort
+from pos_referral.services.reports import ab, ambassadors, budget, cohort, stores
 from pos_referral.services.reports import money as reports_money
 from pos_referral.services.reports.date_range import DateRange
 
@@ -43,8 +43,12 @@ def _ambassadors(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: An
     rep.tables["ambassadors"] = ambassadors.ambassadors(conn, rng, ctx.settings.programs, limit)
 
 
+def _stores(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: Any, limit: int | None) -> None:
+    rep.tables["stores"] = stores.compare_stores(conn, rng)
+
+
 def register(tables: dict[str, Any], parts: dict[str, Any]) -> None:
     """Add the analysis tables; the cohort funnel takes the name ``funnel`` (its old period counts: ``activity``)."""
     tables.update(funnel=FUNNEL, activity=ACTIVITY, ab=ab.TABLE, ab_verdicts=ab.VERDICT_TABLE,
-                  budget=budget.TABLE, ambassadors=ambassadors.TABLE)
-    parts.update(funnel=_funnel, ab=_ab, ab_verdicts=_ab, budget=_budget, ambassadors=_ambassadors)
+                  budget=budget.TABLE, ambassadors=ambassadors.TABLE, stores=stores.TABLE)
+    parts.update(funnel=_funnel, ab=_ab, ab_verdicts=_ab, budget=_budget, ambassadors=_ambassadors, stores=_stores)

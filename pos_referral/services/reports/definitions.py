@@ -65,4 +65,6 @@ DEFINITIONS: dict[str, str] = {
     "ambassadors": "Customers holding a named status (the program's milestones), with friends they brought, "
                    "successful referrals (rewards released) and the value of rewards released to them, all up "
                    "to the period's end.",
+    "stores": "Central only: each store's referral conversion and reward cost in the period, as its own "
+              "dashboard counts them; participation is not known at central because sales are not synced.",
 }
