@@ -33,7 +33,8 @@ def flags(rng: DateRange) -> list[sa.ColumnElement[bool]]:
     rew = so.aliased(Reward)
     voucher = so.aliased(Code)
     visited = sa.exists().where(LandingVisit.code == Code.code, LandingVisit.at < rng.end)
-    quoted = sa.exists().where(ReportEvent.code == Code.code, ReportEvent.kind == "quote",
+    # ``kind || ''``: keeps SQLite on the code index (on (kind, at) it would walk every quote for each code)
+    quoted = sa.exists().where(ReportEvent.code == Code.code, ReportEvent.kind.concat("") == "quote",
                                ReportEvent.reason != "self_referral", ReportEvent.at < rng.end)
     bought = sa.exists().where(Redemption.code == Code.code, Redemption.created_at < rng.end)
     released = sa.exists().where(red.code == Code.code, rew.redemption_id == red.id, rew.source == "referral",
