@@ -13,9 +13,12 @@ Prints, in one run on one database:
   4. quote latency over HTTP on loopback against ``pos-referral serve`` (waitress): p50/p99 idle, then
      while CSV exports of the whole history run back to back (target: p99 within 1.5x of idle).
 
-    python bench/reports.py [--data-dir DIR] [--customers 200000] [--referrals 1000000] [--seconds 8]
+    python bench/reports.py [--data-dir DIR] [--customers 200000] [--referrals 1000000] [--sales 3000000]
+                            [--seconds 8]
 
-The history is generated with ``pos-referral demo`` unless DIR already holds enough referrals.
+The history is generated with ``pos-referral demo`` unless DIR already holds enough referrals, and the sales
+with bulk inserts unless it holds enough sales; DIR defaults to ``$TMPDIR/pos-referral-bench-reports``, kept
+between runs. Targets (issue 22): the whole dashboard within 300 ms for 30 days and 1 s for 3 years.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ from pos_referral.services.reports.rollup import quarter_hours as reports_rollup
 from tests.server_support import Server, cli, make_config
 
 PASSWORD = "bench password 1"
+# the generated history is kept here between runs (minutes to make; never committed)
+CACHE = Path(tempfile.gettempdir()) / "pos-referral-bench-reports"
 
 
 def median_ms(fn: object, runs: int) -> float:
@@ -77,6 +82,45 @@ def ensure_history(config: Path, data_dir: Path, customers: int, referrals: int)
                     "--into-live-database", "--yes"], check=True)
     print(f"history: generated {referrals - have:,} referrals and {customers:,} customers "
           f"in {time.perf_counter() - t0:.0f} s")
+
+
+def ensure_sales(data_dir: Path, sales: int, days: int = 3 * 366) -> None:
+    """``sales`` rows in the ``sales`` table over the last ``days`` (bulk inserts; kept for the next run).
+
+    One in five names a customer of the history (a repeat customer the shop knows), the rest are anonymous;
+    sources mix the API, the till and the print proxy as a shop feeding all three would.
+    """
+    import random
+    import sqlite3
+    from datetime import UTC, datetime
+
+    path = data_dir / "pos-referral.db"
+    conn = sqlite3.connect(path)
+    try:
+        have = conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0]
+        if have >= sales:
+            print(f"history: {have:,} sales already in {data_dir}")
+            return
+        t0 = time.perf_counter()
+        customers = [r[0] for r in conn.execute("SELECT id FROM customers ORDER BY RANDOM() LIMIT 50000")]
+        rnd = random.Random(22)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        span = days * 86400
+        sources, tills, cashiers = ("api", "till", "proxy"), ("T1", "T2", "T3"), ("Ann", "Bob", "Cai", "Dee", "")
+        chunk = 200_000
+        for start in range(have, sales, chunk):
+            rows = []
+            for i in range(start, min(start + chunk, sales)):
+                at = now - timedelta(seconds=rnd.random() * span)
+                who = customers[rnd.randrange(len(customers))] if customers and rnd.random() < 0.2 else None
+                rows.append((f"bench-{i}", at.strftime("%Y-%m-%d %H:%M:%S.%f"), int(rnd.lognormvariate(8, 0.7)),
+                             who, rnd.choice(cashiers), rnd.choice(tills), rnd.choice(sources)))
+            with conn:
+                conn.executemany("INSERT INTO sales (sale_id, at, total_minor, customer_id, cashier, till_id, source)"
+                                 " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        print(f"history: inserted {sales - have:,} sales in {time.perf_counter() - t0:.0f} s")
+    finally:
+        conn.close()
 
 
 def refund_burst(store: object, n: int) -> int:
@@ -136,9 +180,10 @@ def in_process(config: Path, data_dir: Path, runs: int, raw_runs: int = 1) -> fl
         for name, values in per_part.items():
             med = statistics.median(values)
             print(f"  {name:<16} {med:8.1f} ms  {med / baseline:6.2f}x baseline")
-        verdict = "OK" if whole <= 300 and whole <= 10 * baseline else "MISSED"
+        target = 300 if r is rng else 1000  # issue 22: 300 ms for 30 days, 1 s for 3 years
+        verdict = "OK" if whole <= target else "MISSED"
         print(f"  {'all queries':<16} {whole:8.1f} ms  {whole / baseline:6.2f}x baseline"
-              f"   [target <= 300 ms and <= 10x: {verdict}]")
+              f"   [target <= {target} ms: {verdict}]")
         print(f"  {'whole page':<16} {page:8.1f} ms  {page / baseline:6.2f}x baseline   (HTML + 2 pygal charts)")
     for name in reports.TABLES:
         ms = median_ms(lambda n=name: client.get(f"/manager/export/{n}.csv").get_data(), 1)
@@ -220,6 +265,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--referrals", type=int, default=1_000_000)
+    parser.add_argument("--sales", type=int, default=3_000_000, help="rows in the sales table (bulk inserted)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=4)
@@ -228,8 +274,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = make_config(Path(tmp))
-        data_dir = args.data_dir or Path(tmp) / "data"
+        data_dir = args.data_dir or CACHE
         ensure_history(config, data_dir, args.customers, args.referrals)
+        ensure_sales(data_dir, args.sales)
         in_process(config, data_dir, args.runs, args.raw_runs)
         if not args.no_http:
             over_http(config, data_dir, args.seconds, args.clients)

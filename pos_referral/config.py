@@ -216,11 +216,15 @@ class MailSection(_Section):
     password_env: str = "POS_REFERRAL_SMTP_PASSWORD"
     sender: str = ""
     reminder_days: int = Field(14, ge=0)  # remind about an unused reward voucher after N days (0 = never)
+    manager_addresses: tuple[str, ...] = ()  # budget warnings (80 % / 100 %) go to these addresses
 
     @model_validator(mode="after")
     def _complete(self) -> MailSection:
         if self.enabled and not (self.host and "@" in self.sender):
             raise ValueError("enabled mail needs host and sender (e.g. shop@example.com)")
+        bad = next((a for a in self.manager_addresses if "@" not in a or len(a) > 254), None)
+        if bad is not None:
+            raise ValueError(f"manager_addresses: {bad!r} is not a mail address")
         return self
 
 

@@ -7,7 +7,7 @@ import waitress
 
 from pos_referral import create_app
 from pos_referral.bootstrap import Central, build_central
-from pos_referral.central.reconciliation import open_conflicts
+from pos_referral.central.reconciliation import ResolveError, open_conflicts, resolve
 from pos_referral.central.stores import StoreError, add_store, parse_store_no, sync_lag
 from pos_referral.cli.options import Obj, PassDownGroup
 from pos_referral.cli.serving import quiet_queue_warnings, stop_on_signals
@@ -148,9 +148,26 @@ def central_conflicts(obj: Obj) -> None:
     worker = _central(obj)
     try:
         for c in open_conflicts(worker.ctx.db):
-            click.echo(f"{c.created_at:%Y-%m-%d %H:%M} S{c.store_no:03d} {c.kind:<20} {c.subject} {c.detail}")
+            click.echo(f"#{c.id} {c.created_at:%Y-%m-%d %H:%M} S{c.store_no:03d} {c.kind:<20} {c.subject} {c.detail}")
     finally:
         worker.close()
+
+
+@central.command("resolve")
+@click.argument("item")
+@click.option("--note", required=True, help="what was done about it (kept with the item and in the audit log)")
+@click.option("--by", "actor", required=True, help="your name, for the audit log")
+@click.pass_obj
+def central_resolve(obj: Obj, item: str, note: str, actor: str) -> None:
+    """Mark a reconciliation item resolved (ITEM: its #number from ``conflicts`` or its event id)."""
+    worker = _central(obj)
+    try:
+        done = resolve(worker.ctx, item.lstrip("#"), note, f"cli:{actor}")
+    except ResolveError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        worker.close()
+    click.echo(f"#{done.id} {done.kind} at S{done.store_no:03d} resolved.")
 
 
 @click.command("sync")

@@ -75,6 +75,9 @@ class Reconciliation(Base):
     subject: so.Mapped[str] = so.mapped_column(sa.String(64))  # the code, or the friend's customer id
     detail: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     resolved_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
+    # who marked it resolved, and why (central/reconciliation.resolve; also in the audit log)
+    resolved_by: so.Mapped[str] = so.mapped_column(sa.String(64), default="", server_default="")
+    resolution_note: so.Mapped[str] = so.mapped_column(sa.Text, default="", server_default="")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
 
 

@@ -9,7 +9,7 @@ from pos_referral.web.api import card_offers, openapi, printing, proxy, routes, 
 from pos_referral.web.auth import check_staff_session, csrf
 from pos_referral.web.display import pages as display_pages
 from pos_referral.web.headers import secure_headers
-from pos_referral.web.manager import books, dashboard, privacy, staff
+from pos_referral.web.manager import books, dashboard, privacy, reconciliation, staff
 from pos_referral.web.promo import invite, join, unsubscribe
 from pos_referral.web.till import pages, practice
 
@@ -27,6 +27,6 @@ def register_blueprints(app: Flask) -> None:
                pages.bp, practice.bp,  # the cashier's till page and its practice mode
                display_pages.bp,  # the customer display beside the till (its link's key, no sign-in)
                claim.bp, landing.bp, share.bp, kiosk.bp, join.bp, invite.bp, unsubscribe.bp,  # customers
-               dashboard.bp, staff.bp, books.bp, privacy.bp,  # managers
+               dashboard.bp, staff.bp, books.bp, privacy.bp, reconciliation.bp,  # managers
                sync_api.bp):  # chain sync: store tokens; answers 404 unless this is central
         app.register_blueprint(bp)

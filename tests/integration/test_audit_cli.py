@@ -72,11 +72,12 @@ def test_report_prints_the_same_tables_as_json_and_csv(config_path: Path, store:
     assert code == 0, out
     body = json.loads(out)
     assert (body["from"], body["to"]) == ("2026-06-01", "2026-06-30")
-    assert body["tables"]["top_referrers"][0]["referred_revenue_minor"] == "50.00"
-    code, out = run(config_path, store, "report", "--format", "csv", "--table", "funnel", "--from", "2026-06-01",
+    assert body["tables"]["top_referrers"][0]["referred_revenue"] == "50.00"
+    assert body["tables"]["top_referrers"][0]["friends_brought"] == 1
+    code, out = run(config_path, store, "report", "--format", "csv", "--table", "activity", "--from", "2026-06-01",
                     "--to", "2026-06-30")
     rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0] == ["Step", "Count", "Conversion from previous step"] and rows[4] == ["Redemptions", "1", ""]
+    assert rows[0] == ["Event", "Count", "Ratio to the row above"] and rows[4] == ["Redemptions", "1", ""]
     code, out = run(config_path, store, "report", "--format", "csv")
     assert code == 0 and "# funnel" in out and "# reconciliation" in out
     code, out = run(config_path, store, "report", "--from", "2026-07-01", "--to", "2026-06-01")

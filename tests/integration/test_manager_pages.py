@@ -110,7 +110,8 @@ def test_every_table_exports_as_csv(client: FlaskClient, api: Api) -> None:
     code = api.issue("+4791111111", "Kari")["code"]
     assert api.redeem(code, "S1", "50.00", phone="+4794444441")[0] == 201
     sign_in(client)
-    for name in ("funnel", "kpis", "channels", "goals", "trend", "top_referrers", "invite", "cashiers",
+    for name in ("funnel", "activity", "ab", "ab_verdicts", "budget", "ambassadors", "kpis",
+                 "channels", "goals", "trend", "top_referrers", "invite", "cashiers",
                  "unredeemed", "fraud", "reconciliation"):
         r = client.get(f"/manager/export/{name}.csv?from=2026-06-01&to=2026-06-30")
         assert r.status_code == 200 and r.mimetype == "text/csv", name
@@ -118,8 +119,10 @@ def test_every_table_exports_as_csv(client: FlaskClient, api: Api) -> None:
     rows = list(csv.reader(io.StringIO(client.get("/manager/export/top_referrers.csv").get_data(as_text=True))))
     assert rows[0][:4] == ["Name", "Contact", "Friends brought", "Referred revenue (EUR)"]  # cells stay numbers
     assert rows[1][0] == "Kari" and rows[1][2:4] == ["1", "50.00"]
+    activity = list(csv.reader(io.StringIO(client.get("/manager/export/activity.csv").get_data(as_text=True))))
+    assert activity[1] == ["Codes issued", "2", ""] and activity[4] == ["Redemptions", "1", ""]
     funnel = list(csv.reader(io.StringIO(client.get("/manager/export/funnel.csv").get_data(as_text=True))))
-    assert funnel[1] == ["Codes issued", "2", ""] and funnel[4] == ["Redemptions", "1", ""]
+    assert funnel[1] == ["Codes issued", "2", "", "1.0000", "2"] and funnel[4][:2] == ["Friend bought", "0"]
     assert client.get("/manager/export/nothing.csv").status_code == 404
     assert client.get("/manager/export/funnel.csv?from=2026-13-01").status_code == 400
 
@@ -130,8 +133,9 @@ def test_the_json_report_has_money_as_decimal_strings(client: FlaskClient, api: 
     sign_in(client)
     body = client.get("/manager/report.json").get_json()
     kpis = {row["key"]: row["value"] for row in body["tables"]["kpis"]}
-    assert (kpis["referred_revenue_minor"], kpis["reward_cost_minor"], kpis["liability_minor"]) == (
-        "50.00", "5.00", "10.00")
+    assert (kpis["referred_revenue"], kpis["reward_cost"], kpis["liability"]) == ("50.00", "5.00", "10.00")
+    assert kpis["customers_served"] == 2 and kpis["participation_rate"] == 1.0  # a count and a rate are numbers
+    assert not any(key.endswith("_minor") for key in kpis)
     assert body["timezone"] == "UTC" and body["currency"] == "EUR"
 
 

@@ -94,8 +94,9 @@ def test_csv_keeps_plain_numbers_and_names_the_currency_in_the_header(
     assert kpis["liability_minor"][0] == f"Outstanding reward liability ({currency})"
     assert kpis["referred_revenue_minor"][1] == basket
     assert kpis["customers_served"][0] == "Customers served"  # a count names no currency
-    body = client.get("/manager/report.json").get_json()  # JSON keeps the machine form
-    assert {r["key"]: r["value"] for r in body["tables"]["kpis"]}["referred_revenue_minor"] == basket
+    body = client.get("/manager/report.json").get_json()  # JSON keeps the machine form, under a key saying so
+    assert {r["key"]: r["value"] for r in body["tables"]["kpis"]}["referred_revenue"] == basket
+    assert body["figures"]["referred_revenue"] == basket and body["figures"]["customers_served"] == 2
 
 
 def test_a_reward_mail_names_the_voucher_in_the_shops_currency(store: Store, shop: tuple[str, str, str, str]) -> None:

@@ -7,10 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from pos_referral import create_app
 from pos_referral.bootstrap import Central
+from pos_referral.central.reconciliation import open_conflicts
+from pos_referral.cli import main
+from pos_referral.db.models import AuditEntry
 from pos_referral.domain.identity import normalise_phone
 from pos_referral.services.customers import CustomerInput
 from pos_referral.services.promo.prompts import record_offer
@@ -19,8 +24,10 @@ from pos_referral.services.refunds import refund_sale
 from pos_referral.services.reports.dashboard import Report, build_report
 from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.staff import add_staff
+from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import FakeClock
 from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central
+from tests.server_support import make_config
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 PASSWORD = "chain manager pw 1"
@@ -66,7 +73,7 @@ def _report(ctx: Any, store_no: int | None) -> Report:
 
 
 def _figures(rep: Report) -> dict[str, Any]:
-    steps = {row["step"]: row["count"] for row in rep.tables["funnel"]}
+    steps = {row["step"]: row["count"] for row in rep.tables["activity"]}
     k = rep.kpis
     return {"codes": steps["Codes issued"], "redemptions": steps["Redemptions"],
             "revenue": k["referred_revenue_minor"], "acquired": k["acquired_customers"],
@@ -121,7 +128,7 @@ def test_the_chain_dashboard_has_a_store_filter_and_each_stores_sync_lag(
     assert one_page.status_code == 200
     html = one_page.get_data(as_text=True)
     assert '<option value="S001" selected>' in html and "store=S001" in html  # CSV links keep the filter
-    csv = client.get("/manager/export/funnel.csv?from=2026-06-01&to=2026-06-30&store=S002")
+    csv = client.get("/manager/export/activity.csv?from=2026-06-01&to=2026-06-30&store=S002")
     assert csv.status_code == 200 and "Redemptions,2" in csv.get_data(as_text=True)
     assert "S002" in csv.headers["Content-Disposition"]
     data = client.get("/manager/report.json?from=2026-06-01&to=2026-06-30&store=2").get_json()
@@ -160,3 +167,57 @@ def test_after_sale_card_offers_reach_the_chain_report_per_store(
     assert counts(central.ctx, None) == [(4, None), (3, 0.75), (2, 2 / 3)]
     assert counts(central.ctx, 1) == [(1, None), (1, 1.0), (1, 1.0)] == counts(one.store.ctx, None)
     assert counts(central.ctx, 2) == [(3, None), (2, 2 / 3), (1, 0.5)] == counts(two.store.ctx, None)
+
+
+def test_a_conflict_is_resolved_with_a_note_on_the_page_and_the_cli_and_audited(
+        chain: tuple[Central, ChainStore, ChainStore], tmp_path: Path) -> None:
+    central, one, two = chain
+    assert isinstance(one.redeem(_code(one, "+4790000001"), "+4791000009"), dict)  # a new friend at store 1
+    one.relay.sync()
+    bob = _code(two, "+4790000002")
+    assert isinstance(two.redeem(bob, "+4791000001"), dict)  # friends store 2 has not heard of yet
+    assert isinstance(two.redeem(bob, "+4791000009"), dict)
+    two.relay.sync()
+    items = _report(central.ctx, None).tables["reconciliation"]
+    assert len(items) >= 2
+    client = _signed_in(central)
+    page = client.get("/manager/reconciliation/").get_data(as_text=True)
+    first = page.split('data-item="')[1].split('"')[0]
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    empty = client.post(f"/manager/reconciliation/{first}/resolve", data={"note": "  ", "csrf_token": token},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Not resolved: say in a note what was done" in empty
+    done = client.post(f"/manager/reconciliation/{first}/resolve", data={"note": "friend asked, fine",
+                                                                        "csrf_token": token}, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert f"Item #{first}" in html and "friend asked, fine" in html.split('id="resolved-items"')[1]
+    again = client.post(f"/manager/reconciliation/{first}/resolve", data={"note": "twice", "csrf_token": token},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "already resolved" in again
+    assert len(_report(central.ctx, None).tables["reconciliation"]) == len(items) - 1
+    second = next(i for i in open_conflicts(central.ctx.db))
+    url = central.ctx.db.write_engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(main, ["--config", str(make_config(tmp_path / "cli")), "--data-dir",
+                                       str(tmp_path / "cli-data"), "central", "--database", url, "resolve",
+                                       f"#{second.id}", "--note", "paid back by S002", "--by", "chief"])
+    assert result.exit_code == 0, result.output
+    assert f"#{second.id}" in result.output and "resolved" in result.output
+    with UnitOfWork(central.ctx.db, write=False) as read:
+        audited = read.session.scalars(sa.select(AuditEntry.detail).where(
+            AuditEntry.action == "reconciliation_resolved").order_by(AuditEntry.id)).all()
+    assert len(audited) == 2 and "friend asked, fine" in audited[0] and "paid back by S002" in audited[1]
+    assert "store 1" not in audited[0]
+
+
+def test_central_compares_the_stores_and_says_participation_is_not_known(
+        chain: tuple[Central, ChainStore, ChainStore]) -> None:
+    central, one, two = chain
+    rows = {r["store_no"]: r for r in _report(central.ctx, None).tables["stores"]}
+    for s in (one, two):
+        own = _report(s.store.ctx, None).kpis
+        row = rows[s.no]
+        assert (row["codes_converted"], row["acquired_customers"], row["reward_cost_minor"]) == (
+            own["codes_converted"], own["acquired_customers"], own["reward_cost_minor"])
+        assert row["participation"].startswith("not known at central")
+    assert rows[1]["reward_cost_minor"] == 500 and rows[2]["reward_cost_minor"] == 300
+    assert _report(one.store.ctx, None).tables["stores"] == []  # a store has no chain to compare

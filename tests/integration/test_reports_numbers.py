@@ -67,10 +67,26 @@ def june(api: Api, app: Flask, clock: FakeClock, store: Store) -> dict[str, Any]
     return {"a": a, "b": b}
 
 
-def test_funnel_counts_each_step_in_the_period(june: dict[str, Any], app: Flask, store: Store) -> None:
+def test_funnel_follows_the_codes_issued_in_the_period(june: dict[str, Any], app: Flask, store: Store) -> None:
+    """Six codes (Ann, Bob, Cai and the three friends' own); Ann's and Bob's pages were opened; only Ann's was
+    quoted (her own scan is no friend), bought with, rewarded and the reward used. Bob's friend bought without a
+    quote: counted as reached, not in the nested step."""
+    rep = report(app, store)
+    rows = {row["step"]: (row["count"], row["conversion"], row["reached"]) for row in rep.tables["funnel"]}
+    assert rows == {
+        "Codes issued": (6, None, 6),
+        "Landing page visited": (2, 2 / 6, 2),
+        "Friend quoted": (1, 1 / 2, 1),
+        "Friend bought": (1, 1.0, 2),
+        "Reward released": (1, 1.0, 1),
+        "Reward used": (1, 1.0, 1),
+    }
+
+
+def test_activity_counts_each_event_in_the_period(june: dict[str, Any], app: Flask, store: Store) -> None:
     rep = report(app, store)
     assert (rep.range.first.isoformat(), rep.range.last.isoformat()) == ("2026-06-01", "2026-06-30")
-    steps = {row["step"]: (row["count"], row["conversion"]) for row in rep.tables["funnel"]}
+    steps = {row["step"]: (row["count"], row["conversion"]) for row in rep.tables["activity"]}
     assert steps == {
         "Codes issued": (6, None),
         "Landing page visits": (3, 3 / 6),
@@ -120,6 +136,8 @@ def test_an_empty_period_has_zeros_and_no_ratios(june: dict[str, Any], app: Flas
     rep = report(app, store, "2026-05-01", "2026-05-31")
     assert [row["count"] for row in rep.tables["funnel"]] == [0, 0, 0, 0, 0, 0]
     assert all(row["conversion"] is None for row in rep.tables["funnel"])
+    assert [row["count"] for row in rep.tables["activity"]] == [0, 0, 0, 0, 0, 0]
+    assert all(row["conversion"] is None for row in rep.tables["activity"])
     k = rep.kpis
     assert (k["customers_served"], k["participation_rate"], k["referral_conversion"], k["sales_minor"]) == (
         0, None, None, 0)

@@ -7,6 +7,7 @@ so a slow or dead mail server never holds the store's write lock and a till neve
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -16,10 +17,14 @@ from pos_referral.services.mail import outbox as mail_outbox
 from pos_referral.services.mail.sender import MailFailure, SmtpTransport, Transport, compose
 from pos_referral.services.mail.status import plan_reminders, plan_status_mails
 from pos_referral.services.messages import MessageError
+from pos_referral.services.reports import budget
+from pos_referral.services.reports.budget import plan_budget_mails
+from pos_referral.services.reports.budget_mail import budget_message
 from pos_referral.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 INTERVAL_SECONDS = 30.0
+BUDGET_CHECK_SECONDS = 600.0
 
 
 @dataclass
@@ -36,6 +41,7 @@ class MailWorker:
     def __init__(self, ctx: StoreContext, transport: Transport, *, batch: int = 20,
                  interval: float = INTERVAL_SECONDS) -> None:
         self.ctx, self.transport, self.batch, self.interval = ctx, transport, batch, interval
+        self._budget_checked: float | None = None  # monotonic time of the last budget check
 
     @classmethod
     def from_settings(cls, ctx: StoreContext) -> MailWorker:
@@ -44,6 +50,10 @@ class MailWorker:
     def run_once(self) -> SendSummary:
         plan_status_mails(self.ctx)
         plan_reminders(self.ctx)
+        now = time.monotonic()  # the budget check reads the report rollup: every few minutes is plenty
+        if self._budget_checked is None or now - self._budget_checked >= BUDGET_CHECK_SECONDS:
+            self._budget_checked = now
+            plan_budget_mails(self.ctx)
         return self.send_due()
 
     def send_due(self) -> SendSummary:
@@ -65,6 +75,8 @@ class MailWorker:
     def _build(self, mail: mail_outbox.Claimed) -> EmailMessage | None:
         """The message, or None when there is nobody (left) to send it to."""
         settings = self.ctx.settings
+        if mail.kind == budget.MAIL_KIND:  # to a manager: no consent row, no unsubscribe link
+            return budget_message(settings, mail.to_addr, mail.context) if mail.to_addr else None
         if mail.kind == "invitation":
             if not mail.to_addr:
                 return None

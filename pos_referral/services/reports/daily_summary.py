@@ -17,7 +17,8 @@ TEMPLATE = "daily_summary"
 def summary_context(ctx: StoreContext, day: date) -> dict[str, Any]:
     """What the ``daily_summary`` receipt template receives: plain strings, money as decimals (the template
     writes them with the ``money`` filter in the receipt's language)."""
-    report = build_report(ctx, DateRange(day, day, ctx.tz), parts=("funnel", "kpis"), limit=3)
+    # the day's events as they happened ("activity"): a one-day cohort of codes says little on a receipt
+    report = build_report(ctx, DateRange(day, day, ctx.tz), parts=("activity", "kpis"), limit=3)
     k = report.kpis
     config = ctx.settings.config
     lang = config.printer.language or config.store.language  # the language the printer renders it in
@@ -25,7 +26,7 @@ def summary_context(ctx: StoreContext, day: date) -> dict[str, Any]:
         "store": ctx.settings.config.store.name,
         "day": day.isoformat(),
         "currency": report.currency,
-        "funnel": [{"step": r["step"], "count": str(r["count"])} for r in report.tables["funnel"]],
+        "funnel": [{"step": r["step"], "count": str(r["count"])} for r in report.tables["activity"]],
         "referred_revenue": fmt(k["referred_revenue_minor"], "money"),
         "reward_cost": fmt(k["reward_cost_minor"], "money"),
         "acquired_customers": str(k["acquired_customers"]),

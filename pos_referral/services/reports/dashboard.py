@@ -25,12 +25,13 @@ from pos_referral.domain.money_text import header_with_currency, money_text
 from pos_referral.services.context import StoreContext
 from pos_referral.services.promo import prompts
 from pos_referral.services.proxy_offers.bearer import bearer_counts
+from pos_referral.services.reports import analysis, sales_parts
 from pos_referral.services.reports import fraud as reports_fraud
 from pos_referral.services.reports import funnel as reports_funnel
 from pos_referral.services.reports import money as reports_money
 from pos_referral.services.reports import people as reports_people
-from pos_referral.services.reports import sales_parts
 from pos_referral.services.reports.date_range import DateRange, breathe
+from pos_referral.services.reports.definitions import DEFINITIONS
 from pos_referral.services.reports.rollup import quarter_hours
 from pos_referral.services.reports.rollup.read import RAW_KEY
 from pos_referral.services.unit_of_work import UnitOfWork
@@ -126,7 +127,7 @@ Part = Callable[[sa.Connection, DateRange, StoreContext, Report, int | None], No
 
 def _funnel(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: Report, limit: int | None) -> None:
     steps, by_channel = reports_funnel.funnel(conn, rng)
-    rep.tables["funnel"] = [{"step": s.name, "count": s.count, "conversion": s.conversion} for s in steps]
+    rep.tables["activity"] = [{"step": s.name, "count": s.count, "conversion": s.conversion} for s in steps]
     rep.tables["channels"] = reports_funnel.scan_rate_by_channel(conn, rng, by_channel)
     rep.kpis["codes_by_channel"] = by_channel
 
@@ -143,7 +144,7 @@ def _kpis(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: Report, l
 
 
 PARTS: dict[str, Part] = {
-    "funnel": _funnel,
+    "activity": _funnel,
     "kpis": _kpis,
     "goals": lambda c, r, x, rep, n: rep.tables.__setitem__("goals", reports_money.goals(c, r, x.settings.programs)),
     "trend": lambda c, r, x, rep, n: rep.tables.__setitem__("trend", reports_funnel.trend(c, r)),
@@ -162,11 +163,13 @@ PARTS["channels"] = _funnel
 TABLES["card_offers"] = prompts.OFFER_TABLE  # the till's after-sale "referral card?" prompt (issue 7)
 PARTS["card_offers"] = lambda c, r, x, rep, n: rep.tables.__setitem__(
     "card_offers", prompts.offer_rows(c, r.start, r.end, r.store_no))
+analysis.register(TABLES, PARTS)  # the honest funnel (and "activity"), A/B, budget warnings, ambassadors
 
 
 # issue 22, every sale seen: figures over the sales feed, shares, per cashier, who to invite (sales_parts.py)
 TABLES.update(sales_parts.TABLES)
 PARTS.update(sales_parts.PARTS)
+DEFINITIONS.update(sales_parts.DEFINITIONS)  # each sales table's one line, with the others (definitions.py)
 
 
 def build_report(ctx: StoreContext, rng: DateRange, *, parts: Iterable[str] | None = None,
@@ -244,14 +247,49 @@ def to_csv(report: Report, name: str) -> Iterator[str]:
     yield buf.getvalue()
 
 
+def json_key(key: str, kind: str) -> str:
+    """A column's JSON key: money is a major-unit decimal string there, so ``*_minor`` loses its suffix."""
+    return key[: -len("_minor")] if kind == "money" and key.endswith("_minor") else key
+
+
+def typed(value: Any, kind: str) -> Any:
+    """A value as JSON holds it: counts integers, rates numbers, money a decimal string in major units."""
+    if value is None:
+        return None
+    if kind == "int":
+        return int(value)
+    if kind == "ratio":
+        return round(float(value), 6)
+    if kind == "money":
+        return format_money(int(value))
+    if kind == "time":
+        return value.isoformat() if isinstance(value, datetime) else str(value)
+    return str(value)
+
+
+_UNIT = {"int": "count", "ratio": "rate", "money": "money", "text": "text", "time": "time"}
+
+
 def to_json(report: Report) -> dict[str, Any]:
-    """The whole report as JSON-ready data: money as decimal strings, ratios as 4-place strings."""
+    """The whole report as JSON-ready data, typed (``typed``); key figures also as ``figures`` by key.
+
+    Before issue 22 every value was a string and major-unit money sat under ``*_minor`` keys: the keys now say
+    what they hold (``referred_revenue``: "50.00"); a kpis row carries its ``unit`` and ``definition``.
+    """
     out: dict[str, Any] = {"from": report.range.first.isoformat(), "to": report.range.last.isoformat(),
                            "timezone": report.range.tz.key, "currency": report.currency,
                            "store": None if report.range.store_no is None else f"S{report.range.store_no:03d}",
-                           "generated_at": report.generated_at.isoformat(), "tables": {}}
+                           "generated_at": report.generated_at.isoformat(), "tables": {}, "figures": {},
+                           "definitions": {k: v for k, v in DEFINITIONS.items() if k in report.tables or any(
+                               k == row.get("key") for row in report.tables.get("kpis", []))}}
     for name in report.tables:
         columns, rows = report.table(name)
-        out["tables"][name] = [{key: fmt(row.get(key), kind) if row.get(key) is not None else None
-                                for key, _, kind in columns} for row in rows]
+        if name == "kpis":
+            out["tables"][name] = [{"kpi": row["kpi"], "key": json_key(row["key"], row["kind"]),
+                                    "value": typed(row.get("raw"), row["kind"]), "unit": _UNIT[row["kind"]],
+                                    "definition": DEFINITIONS.get(row["key"], "")} for row in rows]
+            out["figures"] = {r["key"]: r["value"] for r in out["tables"][name]}
+            continue
+        out["tables"][name] = [{json_key(key, kind): typed(row.get(key), kind) for key, _, kind in columns}
+                               for row in rows]
     return out

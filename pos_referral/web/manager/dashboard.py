@@ -26,7 +26,7 @@ from pos_referral.central.stores import StoreError
 from pos_referral.services import staff
 from pos_referral.services.backups.backup_status import backup_health
 from pos_referral.services.reports import dashboard as reports
-from pos_referral.services.reports import periods, sales_parts
+from pos_referral.services.reports import periods
 from pos_referral.services.reports.daily_summary import queue_daily_summary
 from pos_referral.services.reports.date_range import DateRange, RangeError, parse_range
 from pos_referral.web.auth import client_address, current_central, current_store, end_staff_session, start_staff_session
@@ -136,9 +136,8 @@ def dashboard() -> str:
         kpis={row["key"]: row for row in report.tables["kpis"]},
         trend_svg=trend_chart(trend, weekly=step == "week"), funnel_svg=funnel_chart(report.tables["funnel"]),
         summary_day=rng.last.isoformat(), staff_name=session.get("staff_name"),
-        chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text,
+        chain=chain, range_args=range_args(rng), lag_text=store_lag.lag_text, definitions=reports.DEFINITIONS,
         backup=None if chain is not None else backup_health(store.settings, store.ctx.clock()),
-        sales_definitions=sales_parts.DEFINITIONS,
     )
 
 
