@@ -11,8 +11,10 @@ DEFINITIONS: dict[str, str] = {
     # key figures
     "customers_served": "Distinct customers seen in the period: given a code, a referred purchase, a sale with "
                         "their reward voucher, or a quote naming them.",
-    "participation_rate": "Customers served who hold a referral code issued before the period ended, over "
-                          "customers served.",
+    "participation_rate": "Sales in the period with a referral code or a reward voucher, over every sale the shop "
+                          "reported (its POS, the till's Sale done, the print proxy); not known without a sales feed.",
+    "code_holder_share": "Customers served who hold a referral code issued before the period ended, over "
+                         "customers served (the service sees mostly customers with a code: not participation).",
     "referral_conversion": "Codes issued in the period that brought at least one friend's purchase by its end, "
                            "over codes issued in the period.",
     "sales_minor": "Baskets this service recorded in the period: referred purchases (net of refunds) and sales "
