@@ -147,6 +147,10 @@ def test_participation_is_the_share_of_every_reported_sale_once_the_pos_sends_sa
     assert k["sales_feed"] is True
     assert k["participation_rate"] == k["participation_of_sales"] == coded / all_sales
     assert 0 < k["participation_rate"] < 1
+    with UnitOfWork(store.ctx.db, write=False) as read:
+        total = read.conn.execute(sa.text("SELECT sum(total_minor) FROM sales")).scalar_one()
+    assert k["sales_minor"] == total  # with a feed, "Sales recorded" and the referred share are over every sale
+    assert k["referred_share"] == k["referred_revenue_minor"] / total
 
 
 def test_an_empty_period_has_zeros_and_no_ratios(june: dict[str, Any], app: Flask, store: Store) -> None:

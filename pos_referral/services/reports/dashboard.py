@@ -143,6 +143,11 @@ def _kpis(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: Report, l
     rep.kpis.update(sales_figures.figures(conn, rng))
     rep.kpis["participation_rate"] = rep.kpis["participation_of_sales"]
     rep.kpis.update(reports_money.sales(conn, rng))
+    if rep.kpis["sales_feed"]:  # the shop reports every sale: the sales figures are over all of them
+        rep.kpis["sales_minor"] = rep.kpis["all_sales_total_minor"]
+        rep.kpis["referred_share"] = reports_funnel.ratio(rep.kpis["referred_revenue_minor"],
+                                                          rep.kpis["all_sales_total_minor"])
+        rep.kpis["avg_basket_other_minor"] = rep.kpis["avg_basket_other_all_minor"]
     rep.kpis.update(reports_money.cost(conn, rng))
     rep.kpis.update(reports_money.liability(conn, rep.generated_at, rng.store_no))
     rep.kpis.update({f"bearer_{k}": v for k, v in bearer_counts(conn, rng.start, rng.end, rng.store_no).items()})
