@@ -115,6 +115,7 @@ def start_store_workers(store: Store) -> None:
     if config.proxy.enabled:  # the receipt print proxy: the POS prints through us (proxy/)
         stats = ProxyStats()
         footer = footer_source(ctx)
+        footer.warm_up()  # the first receipt after a start gets its code too
         store.background.append(_Closing(footer.close))  # stopped after the proxy: its queued sales recorded
         proxy = build_proxy(config, printer, footer, stats)
         proxy.start()

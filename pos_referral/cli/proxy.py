@@ -42,6 +42,7 @@ def proxy(obj: Obj, listen: str | None, footer_text: str | None) -> None:
     else:
         store = obj.store()  # the referral side reads and records through the store
         source = referral = footer_source(store.ctx)
+        referral.warm_up()
     server = build_proxy(config, printer, source)
     try:
         server.start()

@@ -156,3 +156,11 @@ def test_no_code_is_printed_while_the_program_is_not_running(edited_shop: Any) -
     footer = footer_of(shop)
     assert footer.footer_for(receipt()) is None
     assert footer.counts == {"program_not_running": 1}
+
+
+def test_warming_up_the_footer_at_start_issues_no_code_and_counts_no_receipt(edited_shop: Any) -> None:
+    shop = edited_shop(overrides={"proxy": {"offer": "every"}})
+    footer = footer_of(shop)
+    footer.warm_up()  # what serve does before the proxy takes its first receipt
+    assert bearer_codes(shop) == [] and footer.counts == {}
+    assert footer.footer_for(receipt()) is not None
