@@ -35,7 +35,7 @@ _CODE = re.compile(rf"(?<![\w-])({_CROCKFORD}{{4}})(?:[- ]?{_CROCKFORD}{{4}}){{2
 _LOWER_CODE = re.compile(r"(?<![\w-])(?=[0-9a-z -]*\d)([0-9a-hjkmnp-tv-z]{4})(?:[- ]?[0-9a-hjkmnp-tv-z]{4}){2}"
                          r"[- ]?[0-9a-hjkmnp-tv-z]{2}(?![\w-])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_BEARER = re.compile(r"(?i)\b(bearer\s+)\S+")
+_BEARER = re.compile(r"(?i)\b(bearer\s+)(?!codes?\b)\S+")  # a token after it; "bearer code" is our word
 _SECRET_FIELD = re.compile(r"(?i)\b(pin|password|passwd|token|secret|api[_-]?key|authorization)(\"?\s*[=:]\s*\"?)"
                            r"(?!bearer\s|<redacted>)[^\s\",;&]+")
 # a phone: + and 7 or more further digits, or 8 or more digits, each maybe apart by one space, dot or hyphen;
