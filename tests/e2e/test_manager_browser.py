@@ -49,8 +49,8 @@ def test_manager_signs_in_and_reads_the_numbers_and_charts(
     expect(page.locator('[data-kpi="reward_cost_minor"] .value')).to_have_text("€5.00")
     expect(page.locator('[data-kpi="acquired_customers"] .value')).to_have_text("1")
     expect(page.locator('[data-kpi="liability_minor"] .value')).to_have_text("€10.00")
-    expect(page.locator("#t-funnel tbody tr").nth(3)).to_contain_text("Redemptions")
-    expect(page.locator("#t-funnel tbody tr").nth(3).locator("td.int")).to_have_text("1")
+    expect(page.locator("#t-activity tbody tr").nth(3)).to_contain_text("Redemptions")
+    expect(page.locator("#t-activity tbody tr").nth(3).locator("td.int")).to_have_text("1")
     expect(page.locator("#t-top_referrers tbody tr").first).to_contain_text("Kari")
     for chart in ("#chart-funnel svg", "#chart-trend svg"):
         expect(page.locator(chart)).to_be_visible()

@@ -128,7 +128,7 @@ def _reopened(root: Path, number: int, clock: FakeClock, token: str) -> ChainSto
 def _figures(central: Central, store_no: int) -> dict[str, int]:
     ctx = central.ctx
     report = build_report(ctx, parse_range("2026-06-01", "2026-07-31", ctx.tz, ctx.clock(), store_no), limit=None)
-    steps = {row["step"]: row["count"] for row in report.tables["funnel"]}
+    steps = {row["step"]: row["count"] for row in report.tables["activity"]}  # events in the period
     return {"codes": steps["Codes issued"], "redemptions": steps["Redemptions"],
             "revenue": report.kpis["referred_revenue_minor"]}
 
