@@ -13,7 +13,7 @@ import sqlite3
 import statistics
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +71,8 @@ def _median(fn: Callable[[], Any], runs: int) -> float:
     return statistics.median(times)
 
 
-def run_reports(args: argparse.Namespace, open_store: Callable[[Path], Any]) -> None:
-    from bench.sales_reports import NOW
+def run_reports(args: argparse.Namespace, open_store: Callable[[Path], Any], now: datetime) -> None:
+    NOW = now  # the history's fixed 'now', given by bench/sales_reports.py
     data = args.data_dir or Path(__import__("tempfile").mkdtemp(prefix="sales-history-")) / "data"
     store = open_store(data)
     try:

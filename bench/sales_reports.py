@@ -88,7 +88,7 @@ def main() -> None:
         store.close()
     if args.quote_only:
         return
-    run_reports(args, open_store)
+    run_reports(args, open_store, NOW)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,27 @@ redemptions keep their ids: the chain's books still add up.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from pos_referral.db.models_central import CustomerLink
 from pos_referral.services.privacy.erase import erase
 
-if TYPE_CHECKING:
-    from pos_referral.central.apply import BatchApplier
-
 logger = logging.getLogger(__name__)
+
+
+class Applier(Protocol):
+    """What this needs of ``central/apply.BatchApplier`` (which calls it): no import back up to it."""
+
+    conn: sa.Connection
+    now: datetime
+    store_no: int
+    hash_owner: dict[str, str]
+    changes: list[tuple[str, dict[str, Any]]]
+
+    def flush(self) -> None: ...
 
 
 def person_ids(conn: sa.Connection, ids: list[str]) -> set[str]:
@@ -30,7 +40,7 @@ def person_ids(conn: sa.Connection, ids: list[str]) -> set[str]:
     return roots | set(conn.execute(sa.select(link.customer_id).where(link.canonical_id.in_(roots))).scalars())
 
 
-def apply_forget(applier: BatchApplier, payload: dict[str, Any]) -> None:
+def apply_forget(applier: Applier, payload: dict[str, Any]) -> None:
     applier.flush()  # the batch's earlier events about the person are rows before they are erased
     ids = [str(i) for i in payload.get("customer_ids", ())]
     if not ids:
