@@ -11,16 +11,15 @@ of another till is refused.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from types import TracebackType
 from typing import Any, Literal
+
+from pos_referral.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -45,51 +44,7 @@ class Shown:
     at: float = 0.0  # monotonic seconds when published
 
 
-class Subscription:
-    """One open display's inbox (bounded: a display that stopped reading loses its oldest updates)."""
-
-    def __init__(self, bus: DisplayBus, till_id: str, maxsize: int = 8) -> None:
-        self.till_id = till_id
-        self._bus = bus
-        self._queue: queue.Queue[Shown | None] = queue.Queue(maxsize=maxsize)
-        self._closed = threading.Event()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def end(self) -> None:
-        """End this stream now (shutdown, or a newer stream of the same till took its place)."""
-        self._closed.set()
-        self.offer(None)
-
-    def offer(self, shown: Shown | None) -> None:
-        while True:
-            try:
-                self._queue.put_nowait(shown)
-                return
-            except queue.Full:
-                with contextlib.suppress(queue.Empty):
-                    self._queue.get_nowait()  # drop the oldest
-
-    def get(self, timeout: float) -> Shown | None:
-        """The next update, or None after ``timeout`` seconds (the caller sends a heartbeat)."""
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def close(self) -> None:
-        self._closed.set()
-        self._bus.unsubscribe(self)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+Subscription = Inbox[Shown]  # one open display's inbox
 
 
 @dataclass
@@ -122,7 +77,7 @@ class DisplayBus:
 
     def subscribe(self, till_id: str) -> Subscription | None:
         """A new stream for ``till_id``; None when the bound is reached by other tills' streams (or closed)."""
-        sub = Subscription(self, till_id)
+        sub: Subscription = Inbox(till_id, 8, self.unsubscribe)
         replaced: Subscription | None = None
         with self._lock:
             if self._closed:

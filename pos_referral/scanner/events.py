@@ -6,11 +6,10 @@ loses its oldest scans instead of growing memory; publishing never blocks the re
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import threading
 from dataclasses import dataclass
-from types import TracebackType
+
+from pos_referral.inbox import Inbox
 
 
 @dataclass(frozen=True)
@@ -22,51 +21,7 @@ class Scan:
     source: str = "serial"
 
 
-class Subscription:
-    """A till page's inbox; use as a context manager so it is always removed."""
-
-    def __init__(self, bus: ScanBus, till_id: str, maxsize: int) -> None:
-        self.till_id = till_id
-        self._bus = bus
-        self._queue: queue.Queue[Scan | None] = queue.Queue(maxsize=maxsize)
-        self._closed = threading.Event()
-
-    @property
-    def closed(self) -> bool:
-        return self._closed.is_set()
-
-    def wake_closed(self) -> None:
-        """The bus is shutting down: end the page's stream now rather than at its next keep-alive."""
-        self._closed.set()
-        self.offer(None)
-
-    def offer(self, scan: Scan | None) -> None:
-        while True:
-            try:
-                self._queue.put_nowait(scan)
-                return
-            except queue.Full:
-                with contextlib.suppress(queue.Empty):
-                    self._queue.get_nowait()  # drop the oldest
-
-    def get(self, timeout: float) -> Scan | None:
-        """The next scan, or None after ``timeout`` seconds (the caller sends a keep-alive)."""
-        try:
-            return self._queue.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def close(self) -> None:
-        self._closed.set()
-        self._bus.unsubscribe(self)
-
-    def __enter__(self) -> Subscription:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+Subscription = Inbox[Scan]  # a till page's inbox
 
 
 class ScanBus:
@@ -76,7 +31,7 @@ class ScanBus:
         self._lock = threading.Lock()
 
     def subscribe(self, till_id: str) -> Subscription:
-        sub = Subscription(self, till_id, self._maxsize)
+        sub: Subscription = Inbox(till_id, self._maxsize, self.unsubscribe)
         with self._lock:
             self._subs.append(sub)
         return sub
@@ -99,7 +54,7 @@ class ScanBus:
         with self._lock:
             subs, self._subs = self._subs, []
         for sub in subs:
-            sub.wake_closed()
+            sub.end()
 
     @property
     def subscribers(self) -> int:
