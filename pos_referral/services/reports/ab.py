@@ -26,6 +26,7 @@ from pos_referral.domain.rules import Program
 from pos_referral.services.reports.cohort import cohort_where
 from pos_referral.services.reports.date_range import DateRange, at_store, in_range, sold_at_store
 from pos_referral.services.reports.funnel import ratio
+from pos_referral.services.reports.rollup import milestones
 
 TABLE = ("A/B results per variant", [
     ("program", "Program", "text"), ("variant", "Variant", "text"), ("codes_issued", "Codes issued", "int"),
@@ -42,6 +43,8 @@ NO_VARIANT = "-"
 
 
 def _codes(conn: sa.Connection, rng: DateRange) -> dict[tuple[str, str], tuple[int, int]]:
+    if milestones.usable(conn, rng):
+        return milestones.by_variant(conn, rng)
     used = sa.exists().where(Redemption.code == Code.code, Redemption.created_at < rng.end)
     rows = conn.execute(sa.select(Code.program_id, Code.variant, sa.func.count(),
                                   sa.func.coalesce(sa.func.sum(sa.case((used, 1), else_=0)), 0))
