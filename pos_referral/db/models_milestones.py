@@ -58,3 +58,20 @@ class ReportCodeDay(Base):
     r3: so.Mapped[int]
     r4: so.Mapped[int]
     r5: so.Mapped[int]
+
+
+class ReportReferrerReward(Base):
+    """A referrer's referral rewards now released (not voided or clawed back), per program: the ambassadors.
+
+    Kept by ``services/reports/rollup/ambassadors.py``; ``last_at`` is the latest of their release times.
+    """
+
+    __tablename__ = "report_referrer_rewards"
+    __table_args__ = (sa.Index("ix_report_referrer_rewards_n", "program_id", "n", "customer_id", "value"),
+                      {"sqlite_with_rowid": False})
+
+    program_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    customer_id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    n: so.Mapped[int]
+    value: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    last_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())

@@ -88,3 +88,29 @@ def test_milestones_equal_the_raw_funnel_and_ab_through_a_history(edited_shop: A
         rng = parse_range("2026-06-15", "2026-06-17", ctx.tz, ctx.clock())
         conn.info["pos_referral.reports_raw"] = True
         assert steps({"funnel": cohort.cohort_funnel(conn, rng)}) == [12, 5, 4, 3, 0, 0]
+
+
+def test_kept_ambassadors_equal_the_raw_rewards_through_releases_and_a_clawback(edited_shop: Any,
+                                                                                clock: FakeClock) -> None:
+    shop = edited_shop({"referrals = 5": "referrals = 2"}, clock_=clock)
+    api, ctx = shop.api, shop.store.ctx
+
+    def both(first: str | None = None, last: str | None = None) -> list[tuple[str, int, int]]:
+        rng = parse_range(first, last, ctx.tz, ctx.clock())
+        rolled, raw = (build_report(ctx, rng, parts=["ambassadors"], limit=None, raw=r).tables["ambassadors"]
+                       for r in (False, True))
+        assert rolled == raw, (first, last)
+        return [(r["first_name"], r["successful_referrals"], r["rewards_released_minor"]) for r in rolled]
+
+    ann, bob = api.issue("+4791111111", "Ann"), api.issue("+4792222222", "Bob")
+    for i in range(3):
+        redeem(api, ann["code"], f"A{i}", f"+479300{i:04d}", "50.00")
+    for i in range(2):
+        redeem(api, bob["code"], f"B{i}", f"+479310{i:04d}", "50.00")
+    assert both() == []  # pending: nobody is an ambassador yet
+    clock.advance(days=15)
+    release_due_rewards(ctx)
+    assert both() == [("Ann", 3, 3000), ("Bob", 2, 2000)]
+    assert both("2026-06-01", "2026-06-20") == []  # ended before the releases: read from the raw rows
+    assert api.post("/api/v1/sales/B1/refund", {})[0] == 200  # after the release: clawed back
+    assert both() == [("Ann", 3, 3000)]

@@ -88,7 +88,7 @@ def test_rollup_answers_equal_the_raw_rows_after_a_mixed_history(api: Api, app: 
     for first, last in RANGES:
         assert_same(app, store, first, last)
     whole = assert_same(app, store, *RANGES[0])
-    steps = {row["step"]: row["count"] for row in whole["tables"]["funnel"]}
+    steps = {row["step"]: row["count"] for row in whole["tables"]["activity"]}
     assert (steps["Codes issued"], steps["Landing page visits"], steps["Redemptions"]) == (3 + 5, 2, 5)
     day5 = assert_same(app, store, "2026-04-05", "2026-04-05")
     assert [r["redemptions"] for r in day5["tables"]["trend"]] == [3]  # 00:10, 23:30 (after the change)

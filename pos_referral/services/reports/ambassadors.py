@@ -16,6 +16,7 @@ from pos_referral.db.models import Customer, Redemption, Reward
 from pos_referral.domain.rules import Program
 from pos_referral.services.promo.ambassador import status_from_count
 from pos_referral.services.reports.date_range import DateRange
+from pos_referral.services.reports.rollup import ambassadors as kept
 
 TABLE = ("Ambassadors", [
     ("status", "Status", "text"), ("program", "Program", "text"), ("first_name", "Name", "text"),
@@ -31,12 +32,16 @@ def ambassadors(conn: sa.Connection, rng: DateRange, programs: tuple[Program, ..
         named = sorted((m for m in program.milestones if m.status), key=lambda m: m.referrals)
         if not named:
             continue
-        n = sa.func.count().label("n")
-        found = conn.execute(
-            sa.select(Reward.customer_id, n, sa.func.coalesce(sa.func.sum(Reward.amount_minor), 0))
-            .where(Reward.program_id == program.id, Reward.source == "referral", Reward.status == "released",
-                   Reward.released_at < rng.end)
-            .group_by(Reward.customer_id).having(n >= named[0].referrals)).all()
+        found: list[Any]
+        if kept.usable(conn, rng):  # the kept per-referrer counts (rollup/ambassadors.py)
+            found = kept.at_least(conn, program.id, named[0].referrals)
+        else:
+            n = sa.func.count().label("n")
+            found = list(conn.execute(
+                sa.select(Reward.customer_id, n, sa.func.coalesce(sa.func.sum(Reward.amount_minor), 0))
+                .where(Reward.program_id == program.id, Reward.source == "referral", Reward.status == "released",
+                       Reward.released_at < rng.end)
+                .group_by(Reward.customer_id).having(n >= named[0].referrals)).all())
         if not found:
             continue
         ids = [str(r[0]) for r in found]

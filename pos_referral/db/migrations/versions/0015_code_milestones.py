@@ -1,4 +1,4 @@
-"""per-code funnel milestones and their per-day counts (report summaries)
+"""per-code funnel milestones, their per-day counts and referrers' released rewards (report summaries)
 
 Revision ID: 0015_code_milestones
 Revises: 0014_report_analysis
@@ -44,9 +44,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('day', 'program_id', 'variant', name=op.f('pk_report_code_days')),
     sqlite_with_rowid=False,
     )
+    op.create_table('report_referrer_rewards',
+    sa.Column('program_id', sa.String(length=40), nullable=False),
+    sa.Column('customer_id', sa.String(length=32), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('last_at', ts(), nullable=False),
+    sa.PrimaryKeyConstraint('program_id', 'customer_id', name=op.f('pk_report_referrer_rewards')),
+    sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table('report_referrer_rewards', schema=None) as batch_op:
+        batch_op.create_index('ix_report_referrer_rewards_n', ['program_id', 'n', 'customer_id', 'value'],
+                              unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('report_referrer_rewards', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_referrer_rewards_n')
+    op.drop_table('report_referrer_rewards')
     op.drop_table('report_code_days')
     with op.batch_alter_table('report_code_milestones', schema=None) as batch_op:
         batch_op.drop_index('ix_report_code_milestones_created')

@@ -40,6 +40,7 @@ from pos_referral.db.models import Code, LandingVisit, LedgerEntry, Redemption, 
 from pos_referral.db.models_reports import ReportRollup, ReportVisit, ReportWatermark
 from pos_referral.services.reports.date_range import issued_here
 from pos_referral.services.reports.rollup import (
+    ambassadors,
     days,
     flags,
     holdings,
@@ -300,6 +301,7 @@ def catch_up(db: Database, tz: ZoneInfo | None = None, now: datetime | None = No
                 uow.commit()
         velocity.refresh(db, tops["redemptions"])
         flags.refresh(db, tops)
+        ambassadors.refresh(db, tops)
         if now is not None:
             holdings.refresh(db, now)
         if tz is not None:
