@@ -75,3 +75,21 @@ class ReportReferrerReward(Base):
     n: so.Mapped[int]
     value: so.Mapped[int] = so.mapped_column(sa.BigInteger)
     last_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+
+
+class ReportVariantDay(Base):
+    """Per local day, program and variant: friends acquired, their discounts, reward vouchers spent (A/B cost).
+
+    Kept by ``services/reports/rollup/variants.py``: the purchases of the day not refunded in full, and
+    the ``voucher_redeemed`` ledger entries of the day by the program and variant that earned the reward.
+    """
+
+    __tablename__ = "report_variant_days"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: so.Mapped[int] = so.mapped_column(primary_key=True, autoincrement=False)
+    program_id: so.Mapped[str] = so.mapped_column(sa.String(40), primary_key=True)
+    variant: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    acquired: so.Mapped[int]
+    discount: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    vouchers: so.Mapped[int] = so.mapped_column(sa.BigInteger)

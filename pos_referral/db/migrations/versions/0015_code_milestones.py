@@ -57,8 +57,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_report_referrer_rewards_n', ['program_id', 'n', 'customer_id', 'value'],
                               unique=False)
 
+    op.create_table('report_variant_days',
+    sa.Column('day', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('program_id', sa.String(length=40), nullable=False),
+    sa.Column('variant', sa.String(length=32), nullable=False),
+    sa.Column('acquired', sa.Integer(), nullable=False),
+    sa.Column('discount', sa.BigInteger(), nullable=False),
+    sa.Column('vouchers', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('day', 'program_id', 'variant', name=op.f('pk_report_variant_days')),
+    sqlite_with_rowid=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('report_variant_days')
     with op.batch_alter_table('report_referrer_rewards', schema=None) as batch_op:
         batch_op.drop_index('ix_report_referrer_rewards_n')
     op.drop_table('report_referrer_rewards')

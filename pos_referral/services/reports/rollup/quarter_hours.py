@@ -47,6 +47,7 @@ from pos_referral.services.reports.rollup import (
     milestones,
     referrers,
     sales_days,
+    variants,
     velocity,
     visits,
 )
@@ -309,6 +310,7 @@ def catch_up(db: Database, tz: ZoneInfo | None = None, now: datetime | None = No
             visits.refresh(db, tz, tops)
             referrers.refresh(db, tz, tops)
             milestones.refresh(db, tz, tops)
+            variants.refresh(db, tz, tops)
         if len(done) > 50:
             logger.info("report rollup caught up: %d runs of quarter hours recomputed", len(done))
         return len(done)
