@@ -42,8 +42,9 @@ _SECRET_FIELD = re.compile(r"(?i)\b(pin|password|passwd|token|secret|api[_-]?key
 # an ISO date (2026-12-06) or time stamp is not one
 _PHONE = re.compile(r"(?<![\w.+-])(?!\d{4}-\d{2}-\d{2})(?:\+\d(?:[ .\-]?\d){6,14}|\d(?:[ \-]?\d){7,14})(?![\w.-])")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-# a long random string (API token, session key, hash): letters and digits mixed, 24 or more
-_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{24,}(?![\w-])")
+# a long random string (API token, session key, hash): letters and digits mixed, 24 or more; not a file's
+# name (followed by .db, .png: a backup or receipt named by store and time)
+_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{24,}(?![\w-]|\.[A-Za-z])")
 
 
 def _token(match: re.Match[str]) -> str:

@@ -134,7 +134,7 @@ def test_the_json_report_has_money_as_decimal_strings(client: FlaskClient, api: 
     body = client.get("/manager/report.json").get_json()
     kpis = {row["key"]: row["value"] for row in body["tables"]["kpis"]}
     assert (kpis["referred_revenue"], kpis["reward_cost"], kpis["liability"]) == ("50.00", "5.00", "10.00")
-    assert kpis["customers_served"] == 2 and kpis["participation_rate"] == 1.0  # a count and a rate are numbers
+    assert kpis["customers_served"] == 2 and kpis["code_holder_share"] == 1.0  # a count and a rate are numbers
     assert not any(key.endswith("_minor") for key in kpis)
     assert body["timezone"] == "UTC" and body["currency"] == "EUR"
 

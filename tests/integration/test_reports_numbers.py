@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from pos_referral.bootstrap import Store
 from pos_referral.services.reports.dashboard import Report, build_report
 from pos_referral.services.reports.date_range import parse_range
 from pos_referral.services.rewards import release_due_rewards
+from pos_referral.services.unit_of_work import UnitOfWork
 from tests.conftest import Api, FakeClock
 
 A, B, C = "+4791111111", "+4792222222", "+4793333333"
@@ -103,7 +105,8 @@ def test_activity_counts_each_event_in_the_period(june: dict[str, Any], app: Fla
 
 def test_key_figures_are_exact(june: dict[str, Any], app: Flask, store: Store) -> None:
     k = report(app, store).kpis
-    assert (k["customers_served"], k["customers_with_code"], k["participation_rate"]) == (6, 6, 1.0)
+    assert (k["customers_served"], k["customers_with_code"], k["code_holder_share"]) == (6, 6, 1.0)
+    assert k["participation_rate"] is None and k["sales_feed"] is False  # the old 100 %: no sales feed here
     assert (k["codes_converted"], k["referral_conversion"]) == (2, 2 / 6)
     assert (k["sales_count"], k["sales_minor"], k["referred_revenue_minor"]) == (3, 16000, 8000)
     assert k["referred_share"] == 0.5
@@ -130,6 +133,24 @@ def test_goals_tables_and_flags(june: dict[str, Any], app: Flask, store: Store) 
     kinds = sorted(f["kind"] for f in rep.tables["fraud"])
     assert kinds == ["refund_after_referral", "self_referral", "self_referral"]
     assert rep.tables["reconciliation"] == []
+
+
+def test_participation_is_the_share_of_every_reported_sale_once_the_pos_sends_sales(
+        june: dict[str, Any], api: Api, app: Flask, store: Store) -> None:
+    assert report(app, store).kpis["sales_feed"] is False
+    for n in range(5):  # five sales without a code, reported by the POS on a day in June
+        assert api.post("/api/v1/sales", {"sale_id": f"POS-{n}", "total": "20.00"})[0] == 201
+    k = report(app, store).kpis
+    with UnitOfWork(store.ctx.db, write=False) as read:
+        all_sales, coded = read.conn.execute(sa.text(
+            "SELECT count(*), sum(source IN ('referral', 'voucher')) FROM sales")).one()  # with a code or voucher
+    assert k["sales_feed"] is True
+    assert k["participation_rate"] == k["participation_of_sales"] == coded / all_sales
+    assert 0 < k["participation_rate"] < 1
+    with UnitOfWork(store.ctx.db, write=False) as read:
+        total = read.conn.execute(sa.text("SELECT sum(total_minor) FROM sales")).scalar_one()
+    assert k["sales_minor"] == total  # with a feed, "Sales recorded" and the referred share are over every sale
+    assert k["referred_share"] == k["referred_revenue_minor"] / total
 
 
 def test_an_empty_period_has_zeros_and_no_ratios(june: dict[str, Any], app: Flask, store: Store) -> None:

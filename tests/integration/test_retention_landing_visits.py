@@ -20,8 +20,8 @@ from tests.conftest import Api, FakeClock
 def visit_figures(store: Store, clock: FakeClock) -> dict[str, object]:
     today = clock().astimezone(store.ctx.tz).date()
     rng = parse_range((today - timedelta(days=700)).isoformat(), today.isoformat(), store.ctx.tz, clock())
-    rep = build_report(store.ctx, rng, parts=["funnel", "trend"])
-    funnel = {row["step"]: row["count"] for row in rep.tables["funnel"]}
+    rep = build_report(store.ctx, rng, parts=["activity", "trend"])
+    funnel = {row["step"]: row["count"] for row in rep.tables["activity"]}  # events in the period
     return {"funnel": funnel["Landing page visits"],
             "channels": {r["channel"]: r["landing_visits"] for r in rep.tables["channels"]},
             "trend": {r["day"]: r["landing_visits"] for r in rep.tables["trend"] if r["landing_visits"]}}

@@ -25,7 +25,7 @@ from pos_referral.domain.money_text import header_with_currency, money_text
 from pos_referral.services.context import StoreContext
 from pos_referral.services.promo import prompts
 from pos_referral.services.proxy_offers.bearer import bearer_counts
-from pos_referral.services.reports import analysis, sales_parts
+from pos_referral.services.reports import analysis, sales_figures, sales_parts
 from pos_referral.services.reports import fraud as reports_fraud
 from pos_referral.services.reports import funnel as reports_funnel
 from pos_referral.services.reports import money as reports_money
@@ -92,6 +92,7 @@ class Report:
 def _kpi_rows(k: dict[str, Any]) -> list[dict[str, Any]]:
     spec: list[tuple[str, str, str]] = [
         ("Customers served", "customers_served", "int"), ("Participation rate", "participation_rate", "ratio"),
+        ("Customers served holding a code", "code_holder_share", "ratio"),
         ("Referral conversion", "referral_conversion", "ratio"), ("Sales recorded", "sales_minor", "money"),
         ("Referred revenue", "referred_revenue_minor", "money"), ("Referred share of sales", "referred_share", "ratio"),
         ("Average basket, referred", "avg_basket_referred_minor", "money"),
@@ -136,7 +137,17 @@ def _kpis(conn: sa.Connection, rng: DateRange, ctx: StoreContext, rep: Report, l
     converted, issued = reports_funnel.referral_conversion(conn, rng)
     rep.kpis.update(referral_conversion=reports_funnel.ratio(converted, issued), codes_converted=converted)
     rep.kpis.update(reports_people.visits(conn, rng))
+    # participation is a share of every sale (issue 22): the customers this service sees all hold a code, so
+    # their share is kept apart as what it is, and without a sales feed participation is not known (None)
+    rep.kpis["code_holder_share"] = rep.kpis.pop("participation_rate")
+    rep.kpis.update(sales_figures.figures(conn, rng))
+    rep.kpis["participation_rate"] = rep.kpis["participation_of_sales"]
     rep.kpis.update(reports_money.sales(conn, rng))
+    if rep.kpis["sales_feed"]:  # the shop reports every sale: the sales figures are over all of them
+        rep.kpis["sales_minor"] = rep.kpis["all_sales_total_minor"]
+        rep.kpis["referred_share"] = reports_funnel.ratio(rep.kpis["referred_revenue_minor"],
+                                                          rep.kpis["all_sales_total_minor"])
+        rep.kpis["avg_basket_other_minor"] = rep.kpis["avg_basket_other_all_minor"]
     rep.kpis.update(reports_money.cost(conn, rng))
     rep.kpis.update(reports_money.liability(conn, rep.generated_at, rng.store_no))
     rep.kpis.update({f"bearer_{k}": v for k, v in bearer_counts(conn, rng.start, rng.end, rng.store_no).items()})

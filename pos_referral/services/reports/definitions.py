@@ -11,17 +11,22 @@ DEFINITIONS: dict[str, str] = {
     # key figures
     "customers_served": "Distinct customers seen in the period: given a code, a referred purchase, a sale with "
                         "their reward voucher, or a quote naming them.",
-    "participation_rate": "Customers served who hold a referral code issued before the period ended, over "
-                          "customers served.",
+    "participation_rate": "Sales in the period with a referral code or a reward voucher, over every sale the shop "
+                          "reported (its POS, the till's Sale done, the print proxy); not known without a sales feed.",
+    "code_holder_share": "Customers served who hold a referral code issued before the period ended, over "
+                         "customers served (the service sees mostly customers with a code: not participation).",
     "referral_conversion": "Codes issued in the period that brought at least one friend's purchase by its end, "
                            "over codes issued in the period.",
-    "sales_minor": "Baskets this service recorded in the period: referred purchases (net of refunds) and sales "
-                   "paid partly with a reward voucher.",
+    "sales_minor": "Every sale reported in the period (POS sales feed, the till's Sale done, the print proxy, "
+                   "redemptions); without a sales feed, only the baskets this service recorded: referred purchases "
+                   "(net of refunds) and sales paid partly with a reward voucher.",
     "referred_revenue_minor": "Friends' first purchases with a code in the period, net of refunds.",
-    "referred_share": "Referred revenue over the sales recorded in the period.",
+    "referred_share": "Referred revenue over the sales recorded in the period (over every reported sale when "
+                      "the shop has a sales feed).",
     "avg_basket_referred_minor": "Average basket of customers who were a referred friend before the period "
                                  "ended.",
-    "avg_basket_other_minor": "Average basket of the other customers (sales with a reward voucher).",
+    "avg_basket_other_minor": "Average basket of the other sales: every reported sale that was not a referred "
+                              "purchase (without a sales feed: sales with a reward voucher).",
     "repeat_rate_referred": "Referred customers served with visits on two or more days of the period, over "
                             "referred customers served.",
     "repeat_rate_other": "Other customers served with visits on two or more days of the period, over the other "
