@@ -36,7 +36,7 @@ _NET = Redemption.basket_minor - Redemption.refunded_minor
 
 def _marks(conn: sa.Connection) -> dict[str, int]:
     return {str(k)[2:]: int(v) for k, v in conn.execute(
-        sa.select(_W.c.source, _W.c.value).where(_W.c.source.startswith("v:")))}
+        sa.select(_W.c.source, _W.c.value).where(_W.c.source.startswith("ab:")))}
 
 
 def _recompute(conn: sa.Connection, tz: ZoneInfo, day: int) -> None:
@@ -106,7 +106,7 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
                 _recompute(uow.conn, tz, day)
             uow.commit()
     with UnitOfWork(db, write=True) as uow:
-        for name, value in {"v:zone": zone_mark(tz), **{f"v:{s}": tops[s] for s in _ROWID}}.items():
+        for name, value in {"ab:zone": zone_mark(tz), **{f"ab:{s}": tops[s] for s in _ROWID}}.items():
             if uow.conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
                 uow.conn.execute(sa.insert(_W), {"source": name, "value": value})
         uow.commit()
