@@ -14,8 +14,11 @@ import sqlalchemy as sa
 
 from pos_referral.db.models_milestones import ReportCodeDay, ReportCodeMilestone
 from pos_referral.services.reports import cohort
+from pos_referral.services.reports.ambassadors import ambassadors
 from pos_referral.services.reports.dashboard import build_report
 from pos_referral.services.reports.date_range import parse_range
+from pos_referral.services.reports.rollup import ambassadors as kept
+from pos_referral.services.reports.rollup import milestones, variants
 from pos_referral.services.rewards import release_due_rewards
 from tests.conftest import FakeClock
 from tests.integration.test_reports_analysis import VARIANTS
@@ -85,6 +88,8 @@ def test_milestones_equal_the_raw_funnel_and_ab_through_a_history(edited_shop: A
         days = conn.execute(sa.select(sa.func.sum(ReportCodeDay.n))).scalar()
         assert kept == days == conn.execute(sa.text("SELECT COUNT(*) FROM codes WHERE kind = 'referral'")).scalar()
         # the same funnel straight from the raw query (no summary involved)
+        today = parse_range(None, None, ctx.tz, ctx.clock())
+        assert milestones.usable(conn, today) and variants.usable(conn, today)  # the summaries were read
         rng = parse_range("2026-06-15", "2026-06-17", ctx.tz, ctx.clock())
         conn.info["pos_referral.reports_raw"] = True
         assert steps({"funnel": cohort.cohort_funnel(conn, rng)}) == [12, 5, 4, 3, 0, 0]
@@ -114,3 +119,13 @@ def test_kept_ambassadors_equal_the_raw_rewards_through_releases_and_a_clawback(
     assert both("2026-06-01", "2026-06-20") == []  # ended before the releases: read from the raw rows
     assert api.post("/api/v1/sales/B1/refund", {})[0] == 200  # after the release: clawed back
     assert both() == [("Ann", 3, 3000)]
+    redeem(api, bob["code"], "B2", "+4793102222", "50.00")
+    redeem(api, bob["code"], "B3", "+4793103333", "50.00")
+    clock.advance(days=15)
+    release_due_rewards(ctx)
+    assert both() == [("Bob", 3, 3000), ("Ann", 3, 3000)]  # tied: Bob brought more friends (4 to 3)
+    rng = parse_range(None, None, ctx.tz, ctx.clock())
+    with ctx.db.read_engine.connect() as conn:
+        assert kept.usable(conn, rng)
+        whole = ambassadors(conn, rng, ctx.settings.programs, None)
+        assert ambassadors(conn, rng, ctx.settings.programs, 1) == whole[:1] and whole[0]["first_name"] == "Bob"

@@ -35,7 +35,7 @@ _NET = Redemption.basket_minor - Redemption.refunded_minor
 
 
 def _marks(conn: sa.Connection) -> dict[str, int]:
-    return {str(k)[2:]: int(v) for k, v in conn.execute(
+    return {str(k).removeprefix("ab:"): int(v) for k, v in conn.execute(
         sa.select(_W.c.source, _W.c.value).where(_W.c.source.startswith("ab:")))}
 
 
