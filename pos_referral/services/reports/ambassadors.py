@@ -34,7 +34,7 @@ def ambassadors(conn: sa.Connection, rng: DateRange, programs: tuple[Program, ..
             continue
         found: list[Any]
         if kept.usable(conn, rng):  # the kept per-referrer counts (rollup/ambassadors.py)
-            found = kept.at_least(conn, program.id, named[0].referrals)
+            found = kept.at_least(conn, program.id, named[0].referrals, limit)
         else:
             n = sa.func.count().label("n")
             found = list(conn.execute(

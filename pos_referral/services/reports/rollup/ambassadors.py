@@ -98,7 +98,16 @@ def usable(conn: sa.Connection, rng: DateRange) -> bool:
     return latest is not None and rng.end >= datetime.fromtimestamp(latest, UTC)
 
 
-def at_least(conn: sa.Connection, program_id: str, n: int) -> list[tuple[str, int, int]]:
-    """[(referrer, released referral rewards, their value)] of the program with at least ``n`` of them."""
+def at_least(conn: sa.Connection, program_id: str, n: int, limit: int | None = None) -> list[tuple[str, int, int]]:
+    """[(referrer, released referral rewards, their value)] of the program with at least ``n`` of them.
+
+    With ``limit``: only those with at least the ``limit``-th highest count (ties kept): a status only
+    grows with the count, so nobody below can be among the first ``limit`` of the list.
+    """
+    where = sa.and_(_A.c.program_id == program_id, _A.c.n >= n)
+    if limit:
+        nth = conn.execute(sa.select(_A.c.n).where(where).order_by(_A.c.n.desc()).limit(1).offset(limit - 1)).scalar()
+        if nth is not None:
+            where = sa.and_(_A.c.program_id == program_id, _A.c.n >= max(n, int(nth)))
     return [(str(c), int(k), int(v)) for c, k, v in conn.execute(
-        sa.select(_A.c.customer_id, _A.c.n, _A.c.value).where(_A.c.program_id == program_id, _A.c.n >= n))]
+        sa.select(_A.c.customer_id, _A.c.n, _A.c.value).where(where))]
