@@ -314,6 +314,7 @@ class ReportEvent(Base):
     customer_id: so.Mapped[str | None] = so.mapped_column(sa.String(32))
     basket_minor: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
 from pos_referral.db import models_central as models_central  # noqa: E402  (central tables)
+from pos_referral.db import models_milestones as models_milestones  # noqa: E402  (per-code funnel steps)
 from pos_referral.db import models_promo as models_promo  # noqa: E402  (promotion tables: mail, card offers)
 from pos_referral.db import models_reports as models_reports  # noqa: E402  (report rollups)
 from pos_referral.db import models_sales as models_sales  # noqa: E402  (share counts, sales summaries)

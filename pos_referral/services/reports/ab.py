@@ -26,6 +26,7 @@ from pos_referral.domain.rules import Program
 from pos_referral.services.reports.cohort import cohort_where
 from pos_referral.services.reports.date_range import DateRange, at_store, in_range, sold_at_store
 from pos_referral.services.reports.funnel import ratio
+from pos_referral.services.reports.rollup import milestones, variants
 
 TABLE = ("A/B results per variant", [
     ("program", "Program", "text"), ("variant", "Variant", "text"), ("codes_issued", "Codes issued", "int"),
@@ -42,6 +43,8 @@ NO_VARIANT = "-"
 
 
 def _codes(conn: sa.Connection, rng: DateRange) -> dict[tuple[str, str], tuple[int, int]]:
+    if milestones.usable(conn, rng):
+        return milestones.by_variant(conn, rng)
     used = sa.exists().where(Redemption.code == Code.code, Redemption.created_at < rng.end)
     rows = conn.execute(sa.select(Code.program_id, Code.variant, sa.func.count(),
                                   sa.func.coalesce(sa.func.sum(sa.case((used, 1), else_=0)), 0))
@@ -98,7 +101,13 @@ def _verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def ab_results(conn: sa.Connection, rng: DateRange, programs: tuple[Program, ...]
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(variant rows, verdict rows): every variant of every program, plus whatever the tables hold."""
-    codes, acquired, vouchers = _codes(conn, rng), _acquired(conn, rng), _vouchers(conn, rng)
+    codes = _codes(conn, rng)
+    if variants.usable(conn, rng):  # the kept day sums (rollup/variants.py)
+        kept = variants.sums(conn, rng)
+        acquired = {k: (n, d) for k, (n, d, _) in kept.items() if n}
+        vouchers = {k: c for k, (n, _, c) in kept.items() if c or not n}  # the raw keys: any voucher spent
+    else:
+        acquired, vouchers = _acquired(conn, rng), _vouchers(conn, rng)
     names = {p.id: p.name for p in programs}
     keys = set(codes) | set(acquired) | set(vouchers)
     keys |= {(p.id, v.name) for p in programs for v in p.variants}

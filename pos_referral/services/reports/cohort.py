@@ -23,6 +23,7 @@ import sqlalchemy.orm as so
 from pos_referral.db.models import Code, LandingVisit, Redemption, ReportEvent, Reward
 from pos_referral.services.reports.date_range import DateRange, at_store, in_range, issued_here
 from pos_referral.services.reports.funnel import ratio
+from pos_referral.services.reports.rollup import milestones
 
 STEPS = ("Codes issued", "Landing page visited", "Friend quoted", "Friend bought", "Reward released", "Reward used")
 
@@ -55,8 +56,12 @@ def cohort_funnel(conn: sa.Connection, rng: DateRange, extra: sa.ColumnElement[b
                   ) -> list[dict[str, Any]]:
     """The funnel rows: step, count (nested), conversion from the step before, share of issued, reached.
 
-    Each code's five flags are computed once (a subquery), then summed nested and by any path.
+    Each code's five flags are computed once (a subquery), then summed nested and by any path; on the
+    store's SQLite the same counts come from the per-code summary (``rollup/milestones.py``).
     """
+    if extra is None and milestones.usable(conn, rng):
+        counts, reached = milestones.funnel(conn, rng)
+        return _rows(counts, reached)
     where = cohort_where(rng) if extra is None else sa.and_(cohort_where(rng), extra)
     per_code = sa.select(*(sa.case((flag, 1), else_=0).label(f"f{i}") for i, flag in enumerate(flags(rng)))
                          ).select_from(Code).where(where).subquery()
@@ -71,6 +76,11 @@ def cohort_funnel(conn: sa.Connection, rng: DateRange, extra: sa.ColumnElement[b
     issued = int(row[0])
     counts = [issued, *(int(n) for n in row[1:6])]
     reached = [issued, *(int(n) for n in row[6:11])]
+    return _rows(counts, reached)
+
+
+def _rows(counts: list[int], reached: list[int]) -> list[dict[str, Any]]:
+    issued = counts[0]
     return [{"step": name, "count": n, "conversion": ratio(n, counts[i - 1]) if i else None,
              "of_issued": ratio(n, issued), "reached": reached[i]}
             for i, (name, n) in enumerate(zip(STEPS, counts, strict=True))]

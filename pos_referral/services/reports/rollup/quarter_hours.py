@@ -39,7 +39,18 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, LandingVisit, LedgerEntry, Redemption, ReportEvent, Reward
 from pos_referral.db.models_reports import ReportRollup, ReportVisit, ReportWatermark
 from pos_referral.services.reports.date_range import issued_here
-from pos_referral.services.reports.rollup import days, flags, holdings, referrers, sales_days, velocity, visits
+from pos_referral.services.reports.rollup import (
+    ambassadors,
+    days,
+    flags,
+    holdings,
+    milestones,
+    referrers,
+    sales_days,
+    variants,
+    velocity,
+    visits,
+)
 from pos_referral.services.reports.rollup.buckets import BUCKET_SECONDS, instant, supported
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -291,12 +302,15 @@ def catch_up(db: Database, tz: ZoneInfo | None = None, now: datetime | None = No
                 uow.commit()
         velocity.refresh(db, tops["redemptions"])
         flags.refresh(db, tops)
+        ambassadors.refresh(db, tops)
         if now is not None:
             holdings.refresh(db, now)
         if tz is not None:
             sales_days.refresh(db, tz)
             visits.refresh(db, tz, tops)
             referrers.refresh(db, tz, tops)
+            milestones.refresh(db, tz, tops)
+            variants.refresh(db, tz, tops)
         if len(done) > 50:
             logger.info("report rollup caught up: %d runs of quarter hours recomputed", len(done))
         return len(done)
