@@ -280,3 +280,21 @@ class FaultProxy:
                 client.sendall(answer)
             except OSError:
                 self._count("socket_error")
+
+
+@contextmanager
+def served_chain(root: Path, clock: Any, stores: int = 2) -> Iterator[tuple[CentralServer, list[ChainStore]]]:
+    """Central on a fresh PostgreSQL behind HTTP, with stores 1..n joined (their first sync done)."""
+    with fresh_database() as url:
+        central = start_central(url, root, clock)
+        server = CentralServer(central)
+        joined = [new_chain_store(central, root, n, server.url, clock) for n in range(1, stores + 1)]
+        for s in joined:
+            s.relay.sync()
+        try:
+            yield server, joined
+        finally:
+            server.stop()
+            for s in joined:
+                s.store.close()
+            central.close()

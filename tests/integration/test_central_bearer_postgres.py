@@ -19,24 +19,19 @@ from pos_referral.services.proxy_offers import arming, claims
 from pos_referral.services.proxy_offers.footer import ProxyFooter
 from pos_referral.services.referral_codes import issue_code
 from tests.conftest import FakeClock
-from tests.postgres_support import CentralServer, ChainStore, fresh_database, new_chain_store, start_central
+from tests.postgres_support import (
+    CentralServer,
+    ChainStore,
+    served_chain,
+)
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
 def chain(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[CentralServer, list[ChainStore]]]:
-    with fresh_database() as url:
-        central = start_central(url, tmp_path, clock)
-        server = CentralServer(central)
-        stores = [new_chain_store(central, tmp_path, n, server.url, clock) for n in (1, 2)]
-        for s in stores:
-            s.relay.sync()
-        yield server, stores
-        server.stop()
-        for s in stores:
-            s.store.close()
-        central.close()
+    with served_chain(tmp_path, clock) as made:
+        yield made
 
 
 def print_bearer_code(store: ChainStore) -> str:

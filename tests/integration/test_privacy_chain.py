@@ -21,9 +21,7 @@ from tests.conftest import FakeClock
 from tests.postgres_support import (
     CentralServer,
     ChainStore,
-    fresh_database,
-    new_chain_store,
-    start_central,
+    served_chain,
     till_balances,
 )
 
@@ -33,19 +31,8 @@ ANN = "+4791234001"
 
 @pytest.fixture
 def chain(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[CentralServer, list[ChainStore]]]:
-    with fresh_database() as url:
-        central = start_central(url, tmp_path, clock)
-        server = CentralServer(central)
-        stores = [new_chain_store(central, tmp_path, n, server.url, clock) for n in (1, 2)]
-        for s in stores:
-            s.relay.sync()
-        try:
-            yield server, stores
-        finally:
-            server.stop()
-            for s in stores:
-                s.store.close()
-            central.close()
+    with served_chain(tmp_path, clock) as made:
+        yield made
 
 
 def customers(engine: sa.Engine) -> dict[str, tuple[Any, ...]]:
