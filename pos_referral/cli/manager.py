@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from pos_referral.bootstrap import build_store
+from pos_referral.bootstrap import Store, build_store
 from pos_referral.cli.options import Obj
 from pos_referral.config import Settings
 from pos_referral.config_sources import shop_config_file
@@ -21,7 +21,7 @@ from pos_referral.services.audit import verify
 from pos_referral.services.demo import DemoPlan, generate
 from pos_referral.services.reports import books
 from pos_referral.services.reports import dashboard as reports
-from pos_referral.services.reports.date_range import RangeError, parse_range
+from pos_referral.services.reports.date_range import DateRange, RangeError, parse_range
 from pos_referral.services.reports.rollup import quarter_hours
 from pos_referral.services.staff import StaffError, add_staff
 from pos_referral.shop_config import set_values
@@ -88,10 +88,7 @@ def report(click_ctx: click.Context, first: str | None, last: str | None, fmt: s
         raise click.BadParameter(f"one of {', '.join(reports.TABLES)}", param_hint="--table")
     store = obj.store()
     try:
-        try:
-            rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
-        except RangeError as exc:
-            raise click.BadParameter(str(exc)) from None
+        rng = _range(store, first, last)
         rep = reports.build_report(store.ctx, rng, parts=[table] if table else None, limit=None)
     finally:
         store.close()
@@ -167,12 +164,17 @@ def report_ledger(obj: Obj, first: str | None, last: str | None, period: str, fm
     back; outstanding at each period's end), reconciling with the dashboard's liability."""
     store = obj.store()
     try:
-        try:
-            rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
-        except RangeError as exc:
-            raise click.BadParameter(str(exc)) from None
+        rng = _range(store, first, last)
         result = books.build_books(store.ctx, rng, period)
     finally:
         store.close()
     for chunk in books.to_csv(result, rng):
         click.echo(chunk, nl=False)
+
+
+def _range(store: Store, first: str | None, last: str | None) -> DateRange:
+    """``--from``/``--to`` as the store's days, or a usage error naming what is wrong."""
+    try:
+        return parse_range(first, last, store.ctx.tz, store.ctx.clock())
+    except RangeError as exc:
+        raise click.BadParameter(str(exc)) from None
