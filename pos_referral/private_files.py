@@ -12,6 +12,7 @@ creates its ``-wal`` and ``-shm`` files with the database file's own mode, so cr
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -55,15 +56,24 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def replace_private(path: Path, data: bytes) -> None:
-    """Write ``data`` atomically (temp file, fsync, rename) as a 0600 file."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    _tighten(tmp, FILE_MODE)
-    os.replace(tmp, path)
+    """Write ``data`` atomically (temp file, fsync, rename) as a 0600 file.
+
+    The temp file has a name of its own (``mkstemp``, created 0600), so two writers of the same file
+    (``serve``'s scheduled backup and a ``db backup`` run beside it, say) never rename each other's
+    temp file away: the last rename wins and each reader sees one whole file.
+    """
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        _tighten(tmp, FILE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def private_database(path: Path) -> None:
