@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 BUCKET_SECONDS = 900  # a quarter hour
 RAW_KEY = "pos_referral.reports_raw"  # in ``conn.info``: this report reads the raw rows (tests, checks)
@@ -33,13 +34,33 @@ def aligned(moment: datetime) -> bool:
     return int(moment.timestamp()) % BUCKET_SECONDS == 0 and moment.microsecond == 0
 
 
+class _Unindexed(sa.sql.functions.FunctionElement[Any]):
+    """A column's own value that no index may drive the query with (``unindexed``)."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+
+@compiles(_Unindexed)
+def _plain(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _plus(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
 def unindexed(column: Any) -> Any:
-    """``+column`` (SQLite): the same value, but no index on it may drive the query.
+    """``+column`` on SQLite (the column itself elsewhere): the same value, but no index on it may drive the query.
 
     ``min(created_at) WHERE customer_id = ?`` would otherwise walk an index on ``created_at`` from its
-    start until it meets the customer (the min/max shortcut): a scan of the table per customer.
+    start until it meets the customer (the min/max shortcut): a scan of the table per customer; and
+    ``kind = 'voucher_sale' AND sale_id = ?`` would walk every voucher sale by the (kind, at) index
+    instead of the one sale by ``sale_id`` (SQLite has no statistics to tell which is narrower).
+    PostgreSQL has no unary ``+`` for text or timestamps and plans by its statistics: the column as it is.
     """
-    return sa.type_coerce(sa.literal_column(f"+{column.table.name}.{column.name}"), column.type)
+    return sa.type_coerce(_Unindexed(column), column.type)
 
 
 def zone_mark(tz: ZoneInfo) -> int:

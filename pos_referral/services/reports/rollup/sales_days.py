@@ -43,7 +43,8 @@ _RED_ROWID: sa.ColumnElement[int] = sa.literal_column("redemptions.rowid", sa.In
 def raw_flags(sale: Any = Sale) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], sa.ColumnElement[int]]:
     """(coded, referred, known) of a ``sales`` row as 0/1 expressions (indexed look-ups per row)."""
     by_redemption = sa.exists().where(Redemption.sale_id == sale.sale_id)
-    by_voucher = sa.exists().where(ReportEvent.sale_id == sale.sale_id, ReportEvent.kind == "voucher_sale")
+    # +kind: by the sale_id index (one row), never by the (kind, at) index (every voucher sale, per sale)
+    by_voucher = sa.exists().where(ReportEvent.sale_id == sale.sale_id, unindexed(ReportEvent.kind) == "voucher_sale")
     coded = sa.case((sale.source.in_(("referral", "voucher")), 1), (by_redemption, 1), (by_voucher, 1), else_=0)
     came_referred = sa.exists().where(Redemption.friend_id == sale.customer_id, Redemption.created_at <= sale.at)
     referred = sa.case((sa.and_(sale.customer_id.is_not(None), came_referred), 1), else_=0)
