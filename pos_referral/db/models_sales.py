@@ -19,11 +19,15 @@ class ShareCount(Base):
     facebook, copy, device). No person, address or time of each click: a count and the first moment."""
 
     __tablename__ = "share_counts"
+    # the share rate of a period reads the shares of the codes issued in it from here, not every code issued
+    __table_args__ = (sa.Index("ix_share_counts_issued", "issued_at", "channel", "code", "n"),)
 
     code: so.Mapped[str] = so.mapped_column(sa.String(14), primary_key=True)
     channel: so.Mapped[str] = so.mapped_column(sa.String(10), primary_key=True)
     n: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     first_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime())
+    # when the code was issued, for a referral code issued here (NULL: another store's code, not counted)
+    issued_at: so.Mapped[datetime | None] = so.mapped_column(UTCDateTime())
 
 
 class ReportSaleDay(Base):

@@ -7,11 +7,23 @@ first fold on a big shop never finished. The look-up must go by ``sale_id``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from pos_referral.db.base import Base
 from pos_referral.db.models import ReportEvent, Sale
+from pos_referral.db.models_milestones import ReportReferrerReward
+from pos_referral.db.models_reports import ReportWatermark
+from pos_referral.domain.rules import load_program
+from pos_referral.services.proxy_offers.bearer import bearer_counts
+from pos_referral.services.reports import ambassadors, shares
+from pos_referral.services.reports.date_range import DateRange
 from pos_referral.services.reports.rollup import sales_days
 from pos_referral.services.reports.rollup.buckets import unindexed
 
@@ -31,3 +43,55 @@ def test_unindexed_is_a_unary_plus_on_sqlite_and_the_plain_column_on_postgresql(
     expr = unindexed(ReportEvent.kind) == "voucher_sale"
     assert str(expr.compile(dialect=sa.create_engine("sqlite://").dialect)).startswith("+report_events.kind")
     assert str(expr.compile(dialect=postgresql.dialect())).startswith("report_events.kind")
+
+
+def _plans(engine: sa.Engine, run: Callable[[sa.Connection], object]) -> str:
+    """The query plans of every statement ``run`` executes (SQLite's EXPLAIN QUERY PLAN, joined)."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    with engine.connect() as conn:
+        sa.event.listen(engine, "before_cursor_execute", capture)
+        try:
+            run(conn)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", capture)
+        return " | ".join(row[3] for statement, params in seen
+                          for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+
+
+@pytest.fixture
+def engine() -> sa.Engine:
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _range() -> DateRange:
+    return DateRange(date(2026, 6, 1), date(2026, 6, 30), ZoneInfo("Europe/Oslo"))
+
+
+def test_bearer_code_counts_read_only_the_bearer_codes_index(engine: sa.Engine) -> None:
+    rng = _range()
+    plan = _plans(engine, lambda conn: bearer_counts(conn, rng.start, rng.end))
+    assert "USING INDEX ix_codes_bearer" in plan, plan  # not every code of the range by ix_codes_created
+
+
+def test_the_share_rate_reads_shares_by_issue_time_not_every_code_issued(engine: sa.Engine) -> None:
+    plan = _plans(engine, lambda conn: (shares.share_rate(conn, _range()), shares.by_channel(conn, _range())))
+    assert "share_counts USING COVERING INDEX ix_share_counts_issued" in plan, plan
+
+
+def test_friends_brought_per_referrer_come_from_the_referrer_index_alone(engine: sa.Engine) -> None:
+    program = load_program({"id": "p1", "name": "P", "friend_reward": {"type": "percent_off", "percent": "10"},
+                            "referrer_reward": {"type": "amount_off", "amount": "10.00"},
+                            "milestones": [{"referrals": 1, "status": "Ambassador"}]})
+    with engine.begin() as conn:  # one ambassador, so the friends brought are read
+        conn.execute(sa.insert(ReportReferrerReward), [{"program_id": "p1", "customer_id": "c1", "n": 3, "value": 3000,
+                                                         "last_at": datetime(2026, 6, 2, tzinfo=UTC)}])
+        conn.execute(sa.insert(ReportWatermark), [{"source": "a:latest", "value": 1_780_000_000}])
+    plan = _plans(engine, lambda conn: ambassadors.ambassadors(conn, _range(), (program,)))
+    assert "redemptions USING COVERING INDEX ix_redemptions_referrer_id" in plan, plan

@@ -40,10 +40,11 @@ def unclaimed_customers() -> Any:
 def bearer_counts(db: so.Session | sa.Connection, start: datetime, end: datetime,
                   store_no: int | None = None) -> dict[str, int]:
     """Bearer codes printed in ``[start, end)`` (at ``store_no``, or all): how many, how many claimed
-    since, how many not yet. By channel, so the created/kind/channel index finds them."""
+    since, how many not yet. ``bearer = 1`` is the predicate of ``ix_codes_bearer``, so only the bearer codes'
+    index entries are read (not every code of the range: 390,000 of them in a busy month took 90 ms)."""
     query = sa.select(sa.func.count(), sa.func.count(Code.claimed_at)).where(
         Code.created_at >= start, Code.created_at < end, Code.kind == CodeKind.REFERRAL.value,
-        Code.channel == CHANNEL, Code.bearer.is_(True))
+        Code.channel == CHANNEL, Code.bearer == sa.true())
     if store_no is not None:
         query = query.where(Code.store_no == store_no)
     printed, claimed = db.execute(query).one()
