@@ -65,3 +65,21 @@ class ReportSaleCustomer(Base):
     referred_day: so.Mapped[int | None] = so.mapped_column()
     n: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     total_minor: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+
+
+class ReportSaleCustomerTotal(Base):
+    """A named customer's sales over all their history: days with a sale, spend, first and last day.
+
+    "Who to invite" over a long period reads customers in (days, spent) order from its index and stops as
+    soon as nobody further down can still make the list: a customer's days and spend in any period are at
+    most their totals, and equal them when the period holds all their days (``first_day``..``last_day``)."""
+
+    __tablename__ = "report_sale_customer_totals"
+    __table_args__ = (sa.Index("ix_report_sale_customer_totals_rank", "days", "spent_minor", "first_day", "last_day"),
+                      {"sqlite_with_rowid": False})
+
+    customer_id: so.Mapped[str] = so.mapped_column(sa.String(32), primary_key=True)
+    days: so.Mapped[int] = so.mapped_column()
+    spent_minor: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    first_day: so.Mapped[int] = so.mapped_column()
+    last_day: so.Mapped[int] = so.mapped_column()

@@ -180,3 +180,27 @@ def test_per_cashier_counts_offers_sales_redemptions_refusals(june: dict[str, An
     assert rows["Mia"]["redemptions"] == 1 and rows["Ola"]["refusals"] == 1
     assert rows["Ola"]["refusals_by_reason"] == "self_referral 1"
     assert rows[""]["cards_offered"] == 2 and rows[""]["cards_accepted"] == 1  # an API token names nobody
+
+
+def test_who_to_invite_over_long_ranges_equals_the_raw_rows_at_every_cut(api: Api, clock: FakeClock,
+                                                                        store: Store) -> None:
+    # over 92 days the list is read customer by customer from their all-time totals and stops early: every
+    # range below cuts some customers' histories (first, last or both ends outside) and must still agree
+    import random
+
+    rnd = random.Random(7)
+    clock.now = datetime(2026, 1, 5, 12, tzinfo=clock.now.tzinfo)
+    api.issue("+4795000003", "Holder")  # a frequent customer who holds a code is never listed
+    for day in range(200):
+        for n in rnd.sample(range(12), 3):
+            sale(api, f"L{day}-{n}", f"{rnd.randint(5, 90)}.{rnd.randint(0, 99):02d}", f"+47950000{n:02d}")
+        clock.advance(days=1)
+    ranges = [("2026-01-01", "2026-07-31"), ("2026-02-10", "2026-07-31"), ("2026-01-01", "2026-05-20"),
+              ("2026-02-10", "2026-06-01"), ("2026-03-01", "2026-06-15")]
+    for first, last in ranges:
+        rng = parse_range(first, last, store.ctx.tz, store.ctx.clock())
+        for limit in (1, 3, 10):
+            kept = build_report(store.ctx, rng, parts=["invite"], limit=limit).tables["invite"]
+            raw = build_report(store.ctx, rng, parts=["invite"], limit=limit, raw=True).tables["invite"]
+            assert kept == raw, (first, last, limit)
+            assert len(kept) == min(limit, 11) and "P03" not in {r["first_name"] for r in kept}

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from pos_referral.db.models import Code, Sale
-from pos_referral.db.models_sales import ReportSaleCustomer
+from pos_referral.db.models_sales import ReportSaleCustomer, ReportSaleCustomerTotal
 from pos_referral.services.promo.invite_hint import MIN_VISIT_DAYS
 from pos_referral.services.reports import people as reports_people
 from pos_referral.services.reports.date_range import DateRange, in_range, local_day
@@ -50,13 +50,43 @@ def _per_customer(conn: sa.Connection, rng: DateRange) -> sa.Subquery:
             .group_by(per_day.c.cid).having(sa.func.count() >= MIN_VISIT_DAYS).subquery("per"))
 
 
-def to_invite(conn: sa.Connection, rng: DateRange, limit: int | None = 10) -> list[dict[str, Any]]:
-    per = _per_customer(conn, rng)
+def _ranked_by_totals(conn: sa.Connection, rng: DateRange, limit: int) -> list[tuple[str, int, int]]:
+    """The first ``limit`` of a long range from ``report_sale_customer_totals``, without grouping the range.
+
+    Customers come in (all-time days, spend) order, highest first; a customer's figures in the range are
+    their totals when the range holds all their days, else read from their own per-day rows. The totals
+    bound the range's figures from above, so once the ``limit``-th best found beats the next customer's
+    totals, nobody further down can still make the list."""
+    t, c = ReportSaleCustomerTotal, ReportSaleCustomer
+    first, last = day_number(rng.first), day_number(rng.last)
     code = so.aliased(Code)
-    has_code = sa.exists().where(code.customer_id == per.c.cid, code.kind == "referral", code.created_at < rng.end)
-    stmt = (sa.select(per.c.cid, per.c.days, per.c.spent).where(~has_code)
-            .order_by(per.c.days.desc(), per.c.spent.desc(), per.c.cid))
-    rows = conn.execute(stmt.limit(limit) if limit else stmt).all()
+    has_code = sa.exists().where(code.customer_id == t.customer_id, code.kind == "referral", code.created_at < rng.end)
+    candidates = (sa.select(t.customer_id, t.days, t.spent_minor, t.first_day, t.last_day)
+                  .where(t.days >= MIN_VISIT_DAYS, t.last_day >= first, t.first_day <= last, ~has_code)
+                  .order_by(t.days.desc(), t.spent_minor.desc()))
+    best: list[tuple[str, int, int]] = []
+    for cid, days, spent, lo, hi in conn.execute(candidates):
+        if len(best) >= limit and (days, spent) < best[-1][1:]:
+            break
+        if not (first <= lo and hi <= last):
+            days, spent = conn.execute(sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(c.total_minor), 0))
+                                       .where(c.customer_id == cid, c.day >= first, c.day <= last)).one()
+        if days >= MIN_VISIT_DAYS:
+            best = sorted([*best, (str(cid), int(days), int(spent))], key=lambda r: (-r[1], -r[2], r[0]))[:limit]
+    return best
+
+
+def to_invite(conn: sa.Connection, rng: DateRange, limit: int | None = 10) -> list[dict[str, Any]]:
+    rows: list[Any]
+    if limit and len(rng.days) > LONG_RANGE_DAYS and sales_days.usable(conn, rng):
+        rows = _ranked_by_totals(conn, rng, limit)
+    else:
+        per = _per_customer(conn, rng)
+        code = so.aliased(Code)
+        has_code = sa.exists().where(code.customer_id == per.c.cid, code.kind == "referral", code.created_at < rng.end)
+        stmt = (sa.select(per.c.cid, per.c.days, per.c.spent).where(~has_code)
+                .order_by(per.c.days.desc(), per.c.spent.desc(), per.c.cid))
+        rows = list(conn.execute(stmt.limit(limit) if limit else stmt).all())
     if not rows and not conn.execute(sa.select(Sale.id).where(in_range(Sale.at, rng), Sale.customer_id.is_not(None))
                                      .limit(1)).first():
         return [{**r, "spent_minor": None} for r in reports_people.to_invite(conn, rng, limit)]

@@ -3,7 +3,8 @@
 Over three million sales a report cannot group the raw rows for each figure, so two summaries hold
 them: ``report_sale_days`` (count and sum per local day, source, coded, referred, named, cashier) and
 ``report_sale_customers`` (count and sum per named customer and local day, with the customer's previous
-day with a sale and the day they first came as a referred friend). ``sales`` only grows (a sale is
+day with a sale and the day they first came as a referred friend), and per customer over all days
+``report_sale_customer_totals`` (recomputed for the customers each window touches). ``sales`` only grows (a sale is
 recorded once, never changed or deleted), so new rows are those past the watermark ``s:sales``; each
 window of ``WINDOW`` row ids is folded in by one short write unit. New redemptions (``s:redemptions``)
 set their friends' ``referred_day``. A change of the store's zone rebuilds both.
@@ -27,7 +28,7 @@ from sqlalchemy.dialects import sqlite
 from pos_referral.db.base import table
 from pos_referral.db.models import Redemption, ReportEvent, Sale
 from pos_referral.db.models_reports import ReportWatermark
-from pos_referral.db.models_sales import ReportSaleCustomer, ReportSaleDay
+from pos_referral.db.models_sales import ReportSaleCustomer, ReportSaleCustomerTotal, ReportSaleDay
 from pos_referral.services.reports.date_range import DateRange, local_day
 from pos_referral.services.reports.rollup.buckets import RAW_KEY, supported, unindexed, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
@@ -35,6 +36,7 @@ from pos_referral.services.unit_of_work import UnitOfWork
 WINDOW = 20_000  # sales rows per write unit (about half a second of the write lock on a small machine)
 _DAYS = table(ReportSaleDay)
 _CUST = table(ReportSaleCustomer)
+_TOT = table(ReportSaleCustomerTotal)
 _W = table(ReportWatermark)
 _MARK, _RED_MARK, _ZONE = "s:sales", "s:redemptions", "s:zone"
 _RED_ROWID: sa.ColumnElement[int] = sa.literal_column("redemptions.rowid", sa.Integer)
@@ -98,6 +100,12 @@ def _fold(conn: sa.Connection, span: DateRange, lo: int, hi: int) -> None:
                                         _CUST.c.prev_day.is_distinct_from(chain.c.prev))
                  .values(prev_day=chain.c.prev))
     _set_referred(conn, span, touched)
+    totals = (sa.select(_CUST.c.customer_id, sa.func.count(), sa.func.sum(_CUST.c.total_minor),
+                        sa.func.min(_CUST.c.day), sa.func.max(_CUST.c.day))
+              .where(_CUST.c.customer_id.in_(touched)).group_by(_CUST.c.customer_id))
+    ins_t = sqlite.insert(_TOT).from_select(["customer_id", "days", "spent_minor", "first_day", "last_day"], totals)
+    conn.execute(ins_t.on_conflict_do_update(index_elements=["customer_id"], set_={
+        name: ins_t.excluded[name] for name in ("days", "spent_minor", "first_day", "last_day")}))
 
 
 def _set_referred(conn: sa.Connection, span: DateRange, who: Any) -> None:
@@ -132,6 +140,7 @@ def refresh(db: Any, tz: ZoneInfo) -> int:
         with UnitOfWork(db, write=True) as uow:
             uow.conn.execute(sa.delete(_DAYS))
             uow.conn.execute(sa.delete(_CUST))
+            uow.conn.execute(sa.delete(_TOT))
             for source, value in ((_ZONE, zone_mark(tz)), (_MARK, 0), (_RED_MARK, 0)):
                 _set_mark(uow.conn, source, value)
             uow.commit()
