@@ -61,6 +61,9 @@ class Code(Base):
         # vouchers only: referral codes (reward_id NULL) add no entry; ``reward_id = ?`` implies the predicate
         sa.Index("ix_codes_reward_id", "reward_id", sqlite_where=sa.text("reward_id IS NOT NULL"),
                  postgresql_where=sa.text("reward_id IS NOT NULL")),
+        # "does this customer hold a referral code (by then)?" from the index alone: who to invite asks it of
+        # every frequent customer; widened from customer_id alone, so still one index write per code
+        sa.Index("ix_codes_customer_id", "customer_id", "kind", "created_at"),
         # the print proxy's bearer codes of a range (a few among a million codes): ``bearer = 1`` in the query
         # matches the predicate, so the dashboard's counts read this small index instead of every code of the range
         sa.Index("ix_codes_bearer", "created_at", "claimed_at", sqlite_where=sa.text("bearer = 1"),
@@ -73,7 +76,7 @@ class Code(Base):
     code: so.Mapped[str] = so.mapped_column(sa.String(14), primary_key=True)
     kind: so.Mapped[str] = so.mapped_column(sa.String(10))
     program_id: so.Mapped[str] = so.mapped_column(sa.String(40))
-    customer_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("customers.id"), index=True)
+    customer_id: so.Mapped[str] = so.mapped_column(sa.ForeignKey("customers.id"))  # ix_codes_customer_id
     variant: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
     channel: so.Mapped[str] = so.mapped_column(sa.String(10), default="api")
     store_no: so.Mapped[int] = so.mapped_column(default=0)

@@ -22,10 +22,10 @@ from pos_referral.db.models_milestones import ReportReferrerReward
 from pos_referral.db.models_reports import ReportWatermark
 from pos_referral.domain.rules import load_program
 from pos_referral.services.proxy_offers.bearer import bearer_counts
-from pos_referral.services.reports import ambassadors, shares
+from pos_referral.services.reports import ambassadors, invite, shares
 from pos_referral.services.reports.date_range import DateRange
 from pos_referral.services.reports.rollup import sales_days
-from pos_referral.services.reports.rollup.buckets import unindexed
+from pos_referral.services.reports.rollup.buckets import unindexed, zone_mark
 
 
 def test_a_sale_is_looked_up_among_voucher_sales_by_its_sale_id_not_by_kind() -> None:
@@ -95,3 +95,11 @@ def test_friends_brought_per_referrer_come_from_the_referrer_index_alone(engine:
         conn.execute(sa.insert(ReportWatermark), [{"source": "a:latest", "value": 1_780_000_000}])
     plan = _plans(engine, lambda conn: ambassadors.ambassadors(conn, _range(), (program,)))
     assert "redemptions USING COVERING INDEX ix_redemptions_referrer_id" in plan, plan
+
+
+def test_who_to_invite_asks_whether_a_customer_holds_a_code_of_the_index_alone(engine: sa.Engine) -> None:
+    rng = DateRange(date(2026, 1, 1), date(2026, 6, 30), ZoneInfo("Europe/Oslo"))  # a long range: the totals
+    with engine.begin() as conn:
+        conn.execute(sa.insert(ReportWatermark), [{"source": "s:zone", "value": zone_mark(rng.tz)}])
+    plan = _plans(engine, lambda conn: invite.to_invite(conn, rng, 10))
+    assert "codes_1 USING COVERING INDEX ix_codes_customer_id" in plan, plan

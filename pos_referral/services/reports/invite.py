@@ -60,7 +60,8 @@ def _ranked_by_totals(conn: sa.Connection, rng: DateRange, limit: int) -> list[t
     t, c = ReportSaleCustomerTotal, ReportSaleCustomer
     first, last = day_number(rng.first), day_number(rng.last)
     code = so.aliased(Code)
-    has_code = sa.exists().where(code.customer_id == t.customer_id, code.kind == "referral", code.created_at < rng.end)
+    has_code = sa.select(sa.literal(1)).where(code.customer_id == t.customer_id, code.kind == "referral",
+                                              code.created_at < rng.end).exists()  # SELECT 1: the index alone
     candidates = (sa.select(t.customer_id, t.days, t.spent_minor, t.first_day, t.last_day)
                   .where(t.days >= MIN_VISIT_DAYS, t.last_day >= first, t.first_day <= last, ~has_code)
                   .order_by(t.days.desc(), t.spent_minor.desc()))
@@ -83,7 +84,8 @@ def to_invite(conn: sa.Connection, rng: DateRange, limit: int | None = 10) -> li
     else:
         per = _per_customer(conn, rng)
         code = so.aliased(Code)
-        has_code = sa.exists().where(code.customer_id == per.c.cid, code.kind == "referral", code.created_at < rng.end)
+        has_code = sa.select(sa.literal(1)).where(code.customer_id == per.c.cid, code.kind == "referral",
+                                                  code.created_at < rng.end).exists()
         stmt = (sa.select(per.c.cid, per.c.days, per.c.spent).where(~has_code)
                 .order_by(per.c.days.desc(), per.c.spent.desc(), per.c.cid))
         rows = list(conn.execute(stmt.limit(limit) if limit else stmt).all())

@@ -1,4 +1,4 @@
-"""indexes for the dashboard at a million referrals: referrer's redemptions per program, bearer codes, shares by issue time
+"""indexes for the dashboard at a million referrals: referrer's redemptions per program, a customer's codes by kind and time, bearer codes, shares by issue time
 
 Revision ID: 0016_report_speed
 Revises: 0015_code_milestones
@@ -20,6 +20,8 @@ def upgrade() -> None:
         batch_op.drop_index('ix_redemptions_referrer_id')
         batch_op.create_index('ix_redemptions_referrer_id', ['referrer_id', 'program_id', 'created_at'], unique=False)
     with op.batch_alter_table('codes', schema=None) as batch_op:
+        batch_op.drop_index('ix_codes_customer_id')
+        batch_op.create_index('ix_codes_customer_id', ['customer_id', 'kind', 'created_at'], unique=False)
         batch_op.create_index('ix_codes_bearer', ['created_at', 'claimed_at'], unique=False,
                               sqlite_where=sa.text('bearer = 1'), postgresql_where=sa.text('bearer'))
     with op.batch_alter_table('share_counts', schema=None) as batch_op:
@@ -37,6 +39,8 @@ def downgrade() -> None:
         batch_op.drop_column('issued_at')
     with op.batch_alter_table('codes', schema=None) as batch_op:
         batch_op.drop_index('ix_codes_bearer', sqlite_where=sa.text('bearer = 1'), postgresql_where=sa.text('bearer'))
+        batch_op.drop_index('ix_codes_customer_id')
+        batch_op.create_index('ix_codes_customer_id', ['customer_id'], unique=False)
     with op.batch_alter_table('redemptions', schema=None) as batch_op:
         batch_op.drop_index('ix_redemptions_referrer_id')
         batch_op.create_index('ix_redemptions_referrer_id', ['referrer_id'], unique=False)
