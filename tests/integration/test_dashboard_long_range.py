@@ -65,3 +65,20 @@ def test_weeks_run_monday_to_sunday_and_are_cut_to_the_range() -> None:
     assert weeks[0]["week"] == "2026-01-01 to 2026-01-04" and weeks[0]["days"] == 4
     assert weeks[1]["week"] == "2026-01-05 to 2026-01-11" and weeks[1]["redemptions"] == 7
     assert sum(w["redemptions"] for w in weeks) == len(days)
+
+
+def test_a_long_list_shows_its_first_rows_on_the_page_and_every_row_in_the_csv(
+        app: Flask, store: Store, api: Api) -> None:
+    # 55 referred sales refunded: 55 fraud flags; the page shows 50 and says where the rest are
+    for n in range(55):
+        code = api.issue(f"+47911{n:05d}", f"R{n}")["code"]
+        assert api.redeem(code, f"S{n}", "50.00", phone=f"+47944{n:05d}")[0] == 201
+        assert api.post(f"/api/v1/sales/S{n}/refund", {})[0] == 200
+    client = signed_in(app, store)
+    html = client.get("/manager/").get_data(as_text=True)
+    section = html[html.index('id="t-fraud"'):]
+    section = section[:section.index("</section>")]
+    assert section.count("<tr>") == 1 + 50
+    assert "Showing the first 50 of 55 rows" in section and "/manager/export/fraud.csv" in section
+    rows = list(csv.reader(io.StringIO(client.get("/manager/export/fraud.csv").get_data(as_text=True))))
+    assert len(rows) == 1 + 55
