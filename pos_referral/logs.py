@@ -47,9 +47,13 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{24,}(?![\w-]|\.[A-Za-z])")
 
 
+# a schema revision ("0017_sale_customer_totals"): four digits and lower-case words, never a random token
+_REVISION = re.compile(r"\d{4}(?:_[a-z]+)+")
+
+
 def _token(match: re.Match[str]) -> str:
     text = match.group(0)
-    return text if _UUID.fullmatch(text) else "<token>"
+    return text if _UUID.fullmatch(text) or _REVISION.fullmatch(text) else "<token>"
 
 
 def redact(text: str) -> str:
