@@ -12,6 +12,7 @@ from pos_referral.db import migrate
 from pos_referral.services.backups.backup import BackupError, backup_folder, take_backup
 from pos_referral.services.backups.backup_status import record
 from pos_referral.services.backups.restore import RestoreError, restore_file
+from pos_referral.services.backups.restore_audit import record_restore, set_head_aside
 
 
 def _now() -> datetime:
@@ -51,15 +52,24 @@ def db_restore(obj: Obj, file: Path, assume_yes: bool) -> None:
     if not assume_yes:
         click.confirm(f"Replace the database in {settings.data_dir} with {file}? Sales recorded after that "
                       "backup was taken will be missing (the current database is kept beside it)", abort=True)
+    now = _now()
     try:
-        restored = restore_file(settings, file, now=_now())
+        restored = restore_file(settings, file, now=now)
     except RestoreError as exc:
         raise click.ClickException(str(exc)) from None
+    aside = set_head_aside(settings.data_dir, now)  # the restored log is shorter than the head says: recorded
+    store = obj.store()  # an older schema is upgraded here (backed up first), as the next start would
+    try:
+        entries = record_restore(store.ctx, file, aside)
+    finally:
+        store.close()
     click.echo(f"restored: {restored.database} from {file}")
     click.echo(f"verified: {restored.verified.line()}")
     if restored.replaced is not None:
         click.echo(f"the database it replaced is kept as {restored.replaced}")
+    click.echo(f"audit log: {entries} entries, the last one records this restore"
+               + (f" (the head before it is kept as {aside.path})" if aside.path else ""))
     head = migrate.head_revision()
     if restored.verified.revision != head:
-        click.echo(f"its schema ({restored.verified.revision}) is older than this version's ({head}): the next "
-                   f"start upgrades it, after backing it up into {backup_folder(settings)}")
+        click.echo(f"its schema ({restored.verified.revision}) was older than this version's ({head}): upgraded, "
+                   f"after backing it up into {backup_folder(settings)}")

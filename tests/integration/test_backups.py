@@ -80,7 +80,9 @@ def test_restore_puts_the_backup_back_and_keeps_the_replaced_database(
     [replaced] = live.parent.glob("pos-referral.db.replaced-*")
     assert f"kept as {replaced}" in result.output
     assert redemptions_in(replaced) == 5
-    assert not [p for p in live.parent.iterdir() if p.name.endswith(("-wal", "-shm"))]
+    # no stale WAL of the replaced database was replayed into the restored one: 2 redemptions read above go
+    # through whatever -wal is there now, which is the restored database's own (its db_restore audit entry)
+    assert not [p for p in live.parent.iterdir() if p.name.endswith("-journal")]
     assert stat.S_IMODE(live.stat().st_mode) == 0o600
 
 
@@ -206,3 +208,36 @@ def test_codes_printed_after_the_backup_are_never_minted_again_after_a_restore(
     finally:
         again.close()
     assert not new & printed
+
+
+def test_a_restore_is_written_into_the_audit_log_and_audit_verify_still_passes(
+        store: Store, api: Api, config_path: Path) -> None:
+    # the backup's log is shorter than the head file kept outside the database: without a record of the
+    # restore, `audit verify` called the log shortened and the head never moved again
+    from pos_referral.services import audit
+    from pos_referral.services.unit_of_work import UnitOfWork
+
+    def audited(n: int) -> None:
+        for i in range(n):
+            with UnitOfWork(store.ctx.db, write=True) as uow:
+                audit.record(store.ctx, uow.session, "Mia", "override", f"test {i}", store.ctx.clock())
+                uow.commit()
+
+    audited(2)
+    assert cli(store, config_path, "db", "backup").exit_code == 0
+    [backup] = list_backups(backup_folder(store.settings))
+    audited(3)  # after the backup: the head file says 5 entries
+    store.close()
+    result = cli(store, config_path, "db", "restore", str(backup), "--yes")
+    assert result.exit_code == 0, result.output
+    [aside] = store.settings.data_dir.glob("audit-head.json.replaced-*")
+    assert "audit log: 3 entries, the last one records this restore" in result.output and aside.name in result.output
+    check = cli(store, config_path, "audit", "verify")
+    assert check.exit_code == 0, check.output
+    conn = sqlite3.connect(f"{database_path(store.settings.data_dir).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        action, detail = conn.execute("SELECT action, detail FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    finally:
+        conn.close()
+    assert action == "db_restore"
+    assert f"restored from {backup.name}: the log had 5 entries" in detail and "the backup holds 2" in detail
