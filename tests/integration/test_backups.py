@@ -19,7 +19,7 @@ from pos_referral.config import Settings, load_settings
 from pos_referral.db import migrate
 from pos_referral.db.engine import database_path
 from pos_referral.run_lock import ServeLock, serve_running
-from pos_referral.services.backups.backup import backup_folder, list_backups
+from pos_referral.services.backups.backup import BackupError, backup_folder, list_backups, take_backup
 from pos_referral.services.backups.backup_schedule import ScheduledBackups
 from pos_referral.services.tills import add_till
 from tests.conftest import Api, FakeClock
@@ -241,3 +241,19 @@ def test_a_restore_is_written_into_the_audit_log_and_audit_verify_still_passes(
         conn.close()
     assert action == "db_restore"
     assert f"restored from {backup.name}: the log had 5 entries" in detail and "the backup holds 2" in detail
+
+
+def test_a_backup_folder_outside_the_data_folder_is_never_created(
+        store: Store, tmp_path: Path, clock: FakeClock) -> None:
+    # /media/usb/pos-backups with the drive not connected: creating it would put the backups on the system disk
+    usb = tmp_path / "media" / "usb"
+    usb.mkdir(parents=True)  # the mount point exists; the drive (and its folder) does not
+    settings = with_backup(store.settings, folder=str(usb / "pos-backups"))
+    with pytest.raises(BackupError, match="is not there: is its drive connected"):
+        take_backup(settings, now=clock.now)
+    assert list(usb.iterdir()) == []
+    (usb / "pos-backups").mkdir()  # the drive is connected
+    backup = take_backup(settings, now=clock.now)
+    assert backup.path.parent == usb / "pos-backups" and redemptions_in(backup.path) == 0
+    inside = with_backup(store.settings, folder="nightly")  # inside the data folder: created as before
+    assert take_backup(inside, now=clock.now).path.parent == store.settings.data_dir / "nightly"

@@ -168,7 +168,13 @@ def take_backup(settings: Settings, *, now: datetime, label: str = "", folder: P
     source = database_path(settings.data_dir)
     if not source.exists():
         raise BackupError(f"{source}: no database to back up")
-    folder = folder or backup_folder(settings)
+    if folder is None:
+        folder = backup_folder(settings)
+        if not folder.exists() and not folder.resolve().is_relative_to(settings.data_dir.resolve()):
+            # under an unmounted drive's mount point a created folder would fill the system disk, unseen
+            raise BackupError(f"the backup folder {folder} is not there: is its drive connected? pos-referral "
+                              "creates a backup folder only inside its data folder; connect the drive or create "
+                              "the folder")
     try:
         private_dir(folder)
     except OSError as exc:
