@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
-from pos_referral.db.models import Code, Sale
+from pos_referral.db.models import Sale
 from pos_referral.db.models_sales import ReportSaleCustomer, ReportSaleCustomerTotal
 from pos_referral.services.promo.invite_hint import MIN_VISIT_DAYS
 from pos_referral.services.reports import people as reports_people
@@ -59,11 +58,9 @@ def _ranked_by_totals(conn: sa.Connection, rng: DateRange, limit: int) -> list[t
     totals, nobody further down can still make the list."""
     t, c = ReportSaleCustomerTotal, ReportSaleCustomer
     first, last = day_number(rng.first), day_number(rng.last)
-    code = so.aliased(Code)
-    has_code = sa.select(sa.literal(1)).where(code.customer_id == t.customer_id, code.kind == "referral",
-                                              code.created_at < rng.end).exists()  # SELECT 1: the index alone
     candidates = (sa.select(t.customer_id, t.days, t.spent_minor, t.first_day, t.last_day)
-                  .where(t.days >= MIN_VISIT_DAYS, t.last_day >= first, t.first_day <= last, ~has_code)
+                  .where(t.days >= MIN_VISIT_DAYS, t.last_day >= first, t.first_day <= last,
+                         ~reports_people.has_code(t.customer_id, rng))
                   .order_by(t.days.desc(), t.spent_minor.desc()))
     best: list[tuple[str, int, int]] = []
     for cid, days, spent, lo, hi in conn.execute(candidates):
@@ -83,10 +80,7 @@ def to_invite(conn: sa.Connection, rng: DateRange, limit: int | None = 10) -> li
         rows = _ranked_by_totals(conn, rng, limit)
     else:
         per = _per_customer(conn, rng)
-        code = so.aliased(Code)
-        has_code = sa.select(sa.literal(1)).where(code.customer_id == per.c.cid, code.kind == "referral",
-                                                  code.created_at < rng.end).exists()
-        stmt = (sa.select(per.c.cid, per.c.days, per.c.spent).where(~has_code)
+        stmt = (sa.select(per.c.cid, per.c.days, per.c.spent).where(~reports_people.has_code(per.c.cid, rng))
                 .order_by(per.c.days.desc(), per.c.spent.desc(), per.c.cid))
         rows = list(conn.execute(stmt.limit(limit) if limit else stmt).all())
     if not rows and not conn.execute(sa.select(Sale.id).where(in_range(Sale.at, rng), Sale.customer_id.is_not(None))

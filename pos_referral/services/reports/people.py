@@ -53,19 +53,22 @@ def _visit_days(conn: sa.Connection, rng: DateRange) -> sa.Subquery:
             .group_by(visits.c.customer_id).subquery("per_customer"))
 
 
-def _has_code(customer: Any, rng: DateRange) -> sa.Exists:
+def has_code(customer: Any, rng: DateRange) -> sa.Exists:
+    """The customer held a referral code issued before the range ended (``SELECT 1``: answered by
+    ``ix_codes_customer_id (customer_id, kind, created_at)`` alone, no table row)."""
     c = so.aliased(Code)
-    return sa.exists().where(c.customer_id == customer, c.kind == "referral", c.created_at < rng.end)
+    return sa.select(sa.literal(1)).where(c.customer_id == customer, c.kind == "referral",
+                                          c.created_at < rng.end).exists()
 
 
 def visits(conn: sa.Connection, rng: DateRange) -> dict[str, Any]:
     if reports_visits.usable(conn, rng):
         return _visit_rates(*reports_visits.figures(conn, rng))
     per = _visit_days(conn, rng)
-    has_code = sa.case((_has_code(per.c.customer_id, rng), 1), else_=0)
+    holds = sa.case((has_code(per.c.customer_id, rng), 1), else_=0)
     referred = sa.case((referred_by_end(per.c.customer_id, rng), 1), else_=0)
     repeat = sa.case((per.c.days >= 2, 1), else_=0)
-    flags = sa.select(has_code.label("has_code"), referred.label("referred"), repeat.label("repeat")).subquery()
+    flags = sa.select(holds.label("has_code"), referred.label("referred"), repeat.label("repeat")).subquery()
     served, holding, ref_n, ref_repeat, oth_repeat = conn.execute(sa.select(
         sa.func.count(), sa.func.coalesce(sa.func.sum(flags.c.has_code), 0),
         sa.func.coalesce(sa.func.sum(flags.c.referred), 0),
@@ -127,7 +130,7 @@ def to_invite(conn: sa.Connection, rng: DateRange, limit: int | None = 10) -> li
                 .order_by(per.c.days.desc(), per.c.customer_id))
     else:
         per = _visit_days(conn, rng)
-        stmt = (sa.select(per.c.customer_id, per.c.days).where(per.c.days >= 2, ~_has_code(per.c.customer_id, rng))
+        stmt = (sa.select(per.c.customer_id, per.c.days).where(per.c.days >= 2, ~has_code(per.c.customer_id, rng))
                 .order_by(per.c.days.desc(), per.c.customer_id))
     rows = conn.execute(stmt.limit(limit) if limit else stmt).all()
     people = _customers(conn, [r[0] for r in rows])
