@@ -73,9 +73,13 @@ def backup_folder(settings: Settings) -> Path:
     return folder if folder.is_absolute() else settings.data_dir / folder
 
 
+def stamp(at: datetime) -> str:
+    """``at`` in UTC as file names here carry it: ``20261207T024050Z`` (backups, files set aside)."""
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
 def backup_name(store_no: int, at: datetime, label: str = "") -> str:
-    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return f"pos-referral-S{store_no:03d}-{stamp}{'-' + label if label else ''}.db"
+    return f"pos-referral-S{store_no:03d}-{stamp(at)}{'-' + label if label else ''}.db"
 
 
 def backup_name_of(name: str, store_no: int) -> bool:

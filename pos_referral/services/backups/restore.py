@@ -18,7 +18,7 @@ import logging
 import os
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pos_referral.config import Settings
@@ -26,7 +26,7 @@ from pos_referral.db.engine import database_path
 from pos_referral.keystore import FILE_NAME as SECRETS_FILE
 from pos_referral.private_files import private_dir, replace_private
 from pos_referral.run_lock import serve_running
-from pos_referral.services.backups.backup import BackupError, Verified, copy_database, sync_folder, verify
+from pos_referral.services.backups.backup import BackupError, Verified, copy_database, stamp, sync_folder, verify
 from pos_referral.services.mail.status import CURSOR as MAIL_CURSOR
 
 logger = logging.getLogger(__name__)
@@ -43,10 +43,6 @@ class Restored:
     database: Path
     replaced: Path | None  # the database that was there before (None: there was none)
     verified: Verified
-
-
-def _stamp(now: datetime) -> str:
-    return now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _close_cleanly(live: Path) -> bool:
@@ -68,7 +64,7 @@ def _close_cleanly(live: Path) -> bool:
 
 def set_aside(live: Path, label: str, now: datetime) -> Path:
     """Rename ``live`` to ``<name>.<label>-<time>`` as one whole database (see the module's docstring)."""
-    aside = live.with_name(f"{live.name}.{label}-{_stamp(now)}")
+    aside = live.with_name(f"{live.name}.{label}-{stamp(now)}")
     whole = _close_cleanly(live)
     os.replace(live, aside)
     for suffix in SIDE_FILES:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from pos_referral.db.models import AuditEntry
 from pos_referral.services import audit
 from pos_referral.services.audit_head import Head, HeadError, head_path, read_head
+from pos_referral.services.backups.backup import stamp
 from pos_referral.services.context import StoreContext
 from pos_referral.services.unit_of_work import UnitOfWork
 
@@ -39,7 +40,7 @@ def set_head_aside(data_dir: Path, now: datetime) -> HeadAside:
         head = read_head(path)
     except HeadError:
         head = None
-    aside = path.with_name(f"{path.name}.replaced-{now.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+    aside = path.with_name(f"{path.name}.replaced-{stamp(now)}")
     os.replace(path, aside)
     return HeadAside(aside, head)
 
