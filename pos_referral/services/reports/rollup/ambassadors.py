@@ -24,7 +24,7 @@ from pos_referral.db.models import LedgerEntry, Reward
 from pos_referral.db.models_milestones import ReportReferrerReward
 from pos_referral.db.models_reports import ReportWatermark
 from pos_referral.services.reports.date_range import DateRange
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, supported
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, set_marks, supported
 from pos_referral.services.unit_of_work import UnitOfWork
 
 _A = table(ReportReferrerReward)
@@ -84,9 +84,7 @@ def refresh(db: Database, tops: dict[str, int]) -> None:
             uow.commit()
     with UnitOfWork(db, write=True) as uow:
         latest = max(latest, _latest(uow.conn))  # only grows: an end after it is after every release seen
-        for name, value in {"a:latest": latest, **{f"a:{s}": tops[s] for s in _ROWID}}.items():
-            if uow.conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
-                uow.conn.execute(sa.insert(_W), {"source": name, "value": value})
+        set_marks(uow.conn, {"a:latest": latest, **{f"a:{s}": tops[s] for s in _ROWID}})
         uow.commit()
 
 

@@ -9,6 +9,7 @@ package has no import cycle: ``quarter_hours`` catches everything up by calling 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,9 +17,20 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
+from pos_referral.db.base import table
+from pos_referral.db.models_reports import ReportWatermark
+
 BUCKET_SECONDS = 900  # a quarter hour
 RAW_KEY = "pos_referral.reports_raw"  # in ``conn.info``: this report reads the raw rows (tests, checks)
 _EPOCH = date(1970, 1, 1)
+_W = table(ReportWatermark)
+
+
+def set_marks(conn: sa.Connection, marks: Mapping[str, int]) -> None:
+    """Write each watermark ``source -> value`` (``report_watermarks``): updated, or inserted the first time."""
+    for source, value in marks.items():
+        if conn.execute(sa.update(_W).where(_W.c.source == source).values(value=value)).rowcount == 0:
+            conn.execute(sa.insert(_W), {"source": source, "value": value})
 
 
 def supported(conn: sa.Connection) -> bool:

@@ -20,6 +20,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import LedgerEntry, Redemption, ReportEvent, Reward
 from pos_referral.db.models_reports import ReportRefund, ReportSelfReferral, ReportWatermark
 from pos_referral.services.reports.date_range import DateRange
+from pos_referral.services.reports.rollup.buckets import set_marks
 from pos_referral.services.unit_of_work import UnitOfWork
 
 _SR = table(ReportSelfReferral)
@@ -64,9 +65,7 @@ def refresh(db: Database, tops: dict[str, int]) -> None:
         hi_e, hi_l = min(lo_e + step, tops["report_events"]), min(lo_l + step, tops["ledger"])
         with UnitOfWork(db, write=True) as uow:
             _copy(uow.conn, lo_e, hi_e, lo_l, hi_l)
-            for name, value in (("f:events", hi_e), ("f:ledger", hi_l)):
-                if uow.conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
-                    uow.conn.execute(sa.insert(_W), {"source": name, "value": value})
+            set_marks(uow.conn, {"f:events": hi_e, "f:ledger": hi_l})
             uow.commit()
         lo_e, lo_l, marks = hi_e, hi_l, {"f:events": hi_e, "f:ledger": hi_l}
 

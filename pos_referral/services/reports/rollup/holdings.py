@@ -25,7 +25,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, Counter, LedgerEntry, Reward
 from pos_referral.db.models_reports import ReportHolder, ReportHolding, ReportHoldingSum, ReportWatermark
 from pos_referral.services.reports.date_range import breathe
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, unindexed
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, set_marks, unindexed
 from pos_referral.services.unit_of_work import UnitOfWork
 
 CHANGES_CURSOR = "sync:changes_cursor"  # sync/relay.py: how far this store applied central's changes
@@ -190,9 +190,7 @@ def refresh(db: Database, now: datetime) -> None:
             c.execute(sa.insert(_H), [dict(reward_id=r[0], code=r[1], customer_id=r[2], amount_minor=int(r[3]),
                                            kind=r[4], expires_at=r[5]) for r in rows])
         _holders(c, touched)
-        for name, value in {**tops, "h:purged": _micros(now)}.items():
-            if c.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
-                c.execute(sa.insert(_W), {"source": name, "value": value})
+        set_marks(c, {**tops, "h:purged": _micros(now)})
         uow.commit()
 
 

@@ -33,7 +33,7 @@ from pos_referral.db.models import Code, LandingVisit, LedgerEntry, Redemption, 
 from pos_referral.db.models_milestones import ReportCodeDay, ReportCodeMilestone
 from pos_referral.db.models_reports import ReportWatermark
 from pos_referral.services.reports.date_range import DateRange, issued_here, local_midnight
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, day_of, supported, zone_mark
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, day_of, set_marks, supported, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
 _M = table(ReportCodeMilestone)
@@ -131,12 +131,6 @@ def _dirty(conn: sa.Connection, marks: dict[str, int], tops: dict[str, int]) -> 
     return found
 
 
-def _set_marks(conn: sa.Connection, values: dict[str, int]) -> None:
-    for name, value in values.items():
-        if conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
-            conn.execute(sa.insert(_W), {"source": name, "value": value})
-
-
 def _marks(conn: sa.Connection) -> dict[str, int]:
     return {str(k)[2:]: int(v) for k, v in conn.execute(
         sa.select(_W.c.source, _W.c.value).where(_W.c.source.startswith("m:")))}
@@ -190,7 +184,7 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
             _rewrite_days(uow.conn, tz, ordered[i:i + 30])
             uow.commit()
     with UnitOfWork(db, write=True) as uow:
-        _set_marks(uow.conn, {"m:zone": zone_mark(tz), "m:latest": latest, **{f"m:{s}": tops[s] for s in _ROWID}})
+        set_marks(uow.conn, {"m:zone": zone_mark(tz), "m:latest": latest, **{f"m:{s}": tops[s] for s in _ROWID}})
         uow.commit()
 
 

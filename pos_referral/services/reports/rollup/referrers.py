@@ -28,7 +28,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import LedgerEntry, Redemption
 from pos_referral.db.models_reports import ReportReferrerDay, ReportReferrerTotal, ReportWatermark
 from pos_referral.services.reports.date_range import DateRange, breathe, local_midnight
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, day_of, zone_mark
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, day_of, set_marks, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
 WALK = 500  # referrers per step of the walk
@@ -130,12 +130,6 @@ def _totals(conn: sa.Connection, who: list[str] | None) -> None:
             _D.c.referrer_id, sa.func.sum(_D.c.n)).where(_D.c.referrer_id.in_(some)).group_by(_D.c.referrer_id)))
 
 
-def _set_marks(conn: sa.Connection, values: dict[str, int]) -> None:
-    for name, value in values.items():
-        if conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
-            conn.execute(sa.insert(_W), {"source": name, "value": value})
-
-
 def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
     """Bring the tables up to the redemptions and ledger entries up to ``tops`` (row ids read by the caller)."""
     with UnitOfWork(db, write=False) as read:
@@ -169,5 +163,5 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
     with UnitOfWork(db, write=True) as uow:
         touched = None if rebuild else sorted({r for who in days.values() for r in who or ()})
         _totals(uow.conn, touched)
-        _set_marks(uow.conn, {"r:zone": zone_mark(tz), **{f"r:{s}": tops[s] for s in _ROWID}})
+        set_marks(uow.conn, {"r:zone": zone_mark(tz), **{f"r:{s}": tops[s] for s in _ROWID}})
         uow.commit()

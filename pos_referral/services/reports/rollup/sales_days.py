@@ -30,7 +30,7 @@ from pos_referral.db.models import Redemption, ReportEvent, Sale
 from pos_referral.db.models_reports import ReportWatermark
 from pos_referral.db.models_sales import ReportSaleCustomer, ReportSaleCustomerTotal, ReportSaleDay
 from pos_referral.services.reports.date_range import DateRange, local_day
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, supported, unindexed, zone_mark
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, set_marks, supported, unindexed, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
 WINDOW = 20_000  # sales rows per write unit (about half a second of the write lock on a small machine)
@@ -118,11 +118,6 @@ def _set_referred(conn: sa.Connection, span: DateRange, who: Any) -> None:
                  .values(referred_day=first.c.day))
 
 
-def _set_mark(conn: sa.Connection, source: str, value: int) -> None:
-    if conn.execute(sa.update(_W).where(_W.c.source == source).values(value=value)).rowcount == 0:
-        conn.execute(sa.insert(_W), {"source": source, "value": value})
-
-
 def refresh(db: Any, tz: ZoneInfo) -> int:
     """Fold the sales and redemptions past the watermarks into the summaries; returns sales folded in."""
     with UnitOfWork(db, write=False) as read:
@@ -142,7 +137,7 @@ def refresh(db: Any, tz: ZoneInfo) -> int:
             uow.conn.execute(sa.delete(_CUST))
             uow.conn.execute(sa.delete(_TOT))
             for source, value in ((_ZONE, zone_mark(tz)), (_MARK, 0), (_RED_MARK, 0)):
-                _set_mark(uow.conn, source, value)
+                set_marks(uow.conn, {source: value})
             uow.commit()
     if start >= top and red_start >= red_top:
         return 0  # nothing new: the common case
@@ -153,7 +148,7 @@ def refresh(db: Any, tz: ZoneInfo) -> int:
         hi = min(start + WINDOW, top)
         with UnitOfWork(db, write=True) as uow:
             _fold(uow.conn, span, start, hi)
-            _set_mark(uow.conn, _MARK, hi)
+            set_marks(uow.conn, {_MARK: hi})
             uow.commit()
         folded += hi - start
         start = hi
@@ -161,7 +156,7 @@ def refresh(db: Any, tz: ZoneInfo) -> int:
         with UnitOfWork(db, write=True) as uow:
             friends = sa.select(Redemption.friend_id).where(red_start < _RED_ROWID, red_top >= _RED_ROWID)
             _set_referred(uow.conn, span, friends)
-            _set_mark(uow.conn, _RED_MARK, red_top)
+            set_marks(uow.conn, {_RED_MARK: red_top})
             uow.commit()
     return folded
 

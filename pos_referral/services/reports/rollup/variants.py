@@ -25,7 +25,7 @@ from pos_referral.db.models import LedgerEntry, Redemption, Reward
 from pos_referral.db.models_milestones import ReportVariantDay
 from pos_referral.db.models_reports import ReportWatermark
 from pos_referral.services.reports.date_range import DateRange, local_midnight
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, day_of, supported, zone_mark
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, day_of, set_marks, supported, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
 _V = table(ReportVariantDay)
@@ -106,9 +106,7 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
                 _recompute(uow.conn, tz, day)
             uow.commit()
     with UnitOfWork(db, write=True) as uow:
-        for name, value in {"ab:zone": zone_mark(tz), **{f"ab:{s}": tops[s] for s in _ROWID}}.items():
-            if uow.conn.execute(sa.update(_W).where(_W.c.source == name).values(value=value)).rowcount == 0:
-                uow.conn.execute(sa.insert(_W), {"source": name, "value": value})
+        set_marks(uow.conn, {"ab:zone": zone_mark(tz), **{f"ab:{s}": tops[s] for s in _ROWID}})
         uow.commit()
 
 

@@ -27,6 +27,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Redemption
 from pos_referral.db.models_reports import ReportVelocity, ReportWatermark
 from pos_referral.services.reports.date_range import DateRange
+from pos_referral.services.reports.rollup.buckets import set_marks
 from pos_referral.services.unit_of_work import UnitOfWork
 
 VELOCITY_WINDOW = timedelta(hours=1)
@@ -128,8 +129,7 @@ def refresh(db: Database, top: int) -> None:
                 conn.execute(sa.insert(_V), [dict(code=c, at=at, till_id=till, friends=n) for c, at, till, n in flags])
             uow.commit()
     with UnitOfWork(db, write=True) as uow:
-        if uow.conn.execute(sa.update(_W).where(_W.c.source == MARK).values(value=top)).rowcount == 0:
-            uow.conn.execute(sa.insert(_W), {"source": MARK, "value": top})
+        set_marks(uow.conn, {MARK: top})
         uow.commit()
 
 

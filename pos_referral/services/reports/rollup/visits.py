@@ -29,7 +29,7 @@ from pos_referral.db.engine import Database
 from pos_referral.db.models import Code, Redemption, ReportEvent
 from pos_referral.db.models_reports import ReportVisit, ReportVisitCell, ReportVisitFirst, ReportWatermark
 from pos_referral.services.reports.date_range import DateRange, issued_here, local_day
-from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, unindexed, zone_mark
+from pos_referral.services.reports.rollup.buckets import RAW_KEY, day_number, set_marks, unindexed, zone_mark
 from pos_referral.services.unit_of_work import UnitOfWork
 
 WINDOW = 50_000  # source rows per transaction (a few seconds at most on a big history)
@@ -169,10 +169,7 @@ def refresh(db: Database, tz: ZoneInfo, tops: dict[str, int]) -> None:
         window = {s: (start[s], min(start[s] + WINDOW, tops[s])) for s in _ROWID}
         with UnitOfWork(db, write=True) as uow:
             _apply(uow.conn, _span(uow.conn, tz, window), window)
-            for s, (_, hi) in window.items():
-                moved = uow.conn.execute(sa.update(_W).where(_W.c.source == f"v:{s}").values(value=hi))
-                if moved.rowcount == 0:
-                    uow.conn.execute(sa.insert(_W), {"source": f"v:{s}", "value": hi})
+            set_marks(uow.conn, {f"v:{s}": hi for s, (_, hi) in window.items()})
             uow.commit()
         start = {s: hi for s, (_, hi) in window.items()}
 
